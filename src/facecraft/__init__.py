@@ -1,0 +1,3 @@
+"""Facecraft: self-hosted portrait processing."""
+
+__version__ = "0.1.0"

@@ -46,3 +46,23 @@ def manifest(data_dir: Path) -> dict[str, dict[str, Any]]:
     """
     doc = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
     return doc["files"]
+
+
+# --- The real pipeline on the real bundled models (fetched by `make models`). ---------------
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = REPO_ROOT / "models"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Any:
+    from facecraft.config import Settings
+
+    return Settings(models_dir=MODELS_DIR, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings: Any) -> Any:
+    from facecraft.pipeline.factory import build_pipeline
+
+    return build_pipeline(settings)

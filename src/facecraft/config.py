@@ -44,7 +44,6 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-
 class Settings(BaseSettings):
     """Facecraft settings; see the README table for every variable."""
 
@@ -76,9 +75,14 @@ class Settings(BaseSettings):
         description="`auto` uses CUDA when ONNX Runtime can, else CPU (logged); `cpu`; `cuda` (fails start-up "
         "when CUDA is unavailable).",
     )
-    models_dir: Path = Field(Path("models"), description="Where the bundled model files live (/app/models in images).")
+    models_dir: Path = Field(
+        Path("models"), description="Where the bundled model files live (/app/models in images)."
+    )
     inference_threads: int = Field(
-        0, ge=0, le=256, description="Threads per ONNX Runtime inference; 0 = one per CPU core, shared by workers."
+        0,
+        ge=0,
+        le=256,
+        description="Threads per ONNX Runtime inference; 0 = one per CPU core, shared by workers.",
     )
     matting_mode: MattingMode = Field(
         MattingMode.QUALITY,
@@ -124,7 +128,8 @@ class Settings(BaseSettings):
         0.7, ge=0.0, le=1.0, description="0 = strongest restoration, 1 = closest to the input."
     )
     default_enhance_photo: bool = Field(
-        True, description="Exposure, white balance, local contrast and sharpening, measured on the subject only."
+        True,
+        description="Exposure, white balance, local contrast and sharpening, measured on the subject only.",
     )
     default_output_format: OutputFormat = Field(OutputFormat.PNG, description="`png`, `jpg` or `webp`.")
     default_max_kb: int = Field(
@@ -136,15 +141,24 @@ class Settings(BaseSettings):
 
     # --- storage and limits -------------------------------------------------------------------
     upload_dir: Path = Field(Path("uploads"), description="Temporary uploads (/app/uploads in images).")
-    output_dir: Path = Field(Path("processed"), description="Results kept for download (/app/processed in images).")
-    max_upload_size_mb: float = Field(20, gt=0, le=1024, description="Largest accepted upload per file, in MB.")
+    output_dir: Path = Field(
+        Path("processed"), description="Results kept for download (/app/processed in images)."
+    )
+    max_upload_size_mb: float = Field(
+        20, gt=0, le=1024, description="Largest accepted upload per file, in MB."
+    )
     max_image_pixels: int = Field(
-        40_000_000, ge=10_000, le=500_000_000, description="Largest accepted image in pixels (width x height)."
+        40_000_000,
+        ge=10_000,
+        le=500_000_000,
+        description="Largest accepted image in pixels (width x height).",
     )
     cleanup_age_hours: float = Field(
         24, gt=0, le=24 * 365, description="Results older than this are deleted while the server runs."
     )
-    cleanup_interval_minutes: float = Field(10, gt=0, le=1440, description="How often expired results are removed.")
+    cleanup_interval_minutes: float = Field(
+        10, gt=0, le=1440, description="How often expired results are removed."
+    )
     max_concurrent_jobs: int = Field(
         2, ge=1, le=64, description="Photos processed at once (worker threads). Default 2 suits a 2-core box."
     )

@@ -1,0 +1,61 @@
+"""`facecraft serve | process | models | config`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from facecraft import __version__
+from facecraft.config import Settings, get_settings
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or exit with one line per invalid FACECRAFT_* variable."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        sys.exit(f"facecraft: invalid configuration:\n{format_settings_error(exc)}")
+
+
+def format_settings_error(exc: ValidationError) -> str:
+    """One line per bad variable, named as the user sets it (FACECRAFT_...)."""
+    lines = []
+    for error in exc.errors():
+        name = "FACECRAFT_" + "_".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  {name}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from facecraft.cli import models_cmd, process_cmd, serve_cmd  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="facecraft", description="Self-hosted portrait processing.")
+    parser.add_argument("--version", action="version", version=f"facecraft {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd.register(commands)
+    process_cmd.register(commands)
+    models_cmd.register(commands)
+    config = commands.add_parser("config", help="Print the effective settings (secrets hidden).")
+    config.set_defaults(handler=_print_config)
+    return parser
+
+
+def _print_config(_: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    for name, value in settings.model_dump(mode="json").items():
+        shown = "(set)" if name == "api_key" and value else value
+        print(f"FACECRAFT_{name.upper()}={shown if shown is not None else ''}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings_or_exit()
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Encode RGB (+ optional alpha) arrays to PNG, WebP and size-limited JPEG, all in memory."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from facecraft.errors import InvalidOptionError, OutputTooLargeError
+
+_PNG_COMPRESS_LEVEL = 6  # level 9 costs several times the CPU for a few percent on photos
+_JPEG_SUBSAMPLING_420 = 2  # Pillow's code for 4:2:0: halves chroma, where the eye is least sensitive
+
+
+Alpha = npt.NDArray[np.float32] | npt.NDArray[np.uint8]
+"""Float alpha in [0, 1], or uint8 alpha in [0, 255] (as stored in the file)."""
+
+
+def encode_png(rgb: npt.NDArray[np.uint8], alpha: Alpha | None = None) -> bytes:
+    """RGB PNG, or RGBA PNG when `alpha` (HxW) is given."""
+    image = _to_pil(rgb, alpha)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=_PNG_COMPRESS_LEVEL, optimize=False)
+    return buffer.getvalue()
+
+
+def encode_webp(rgb: npt.NDArray[np.uint8], alpha: Alpha | None = None, quality: int = 90) -> bytes:
+    """Lossy WebP; keeps the alpha channel when given."""
+    _check_quality(quality)
+    image = _to_pil(rgb, alpha)
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", quality=quality, method=4)
+    return buffer.getvalue()
+
+
+def encode_jpeg(rgb: npt.NDArray[np.uint8], quality: int) -> bytes:
+    """Baseline JPEG (not progressive: badge printers and old directory systems read baseline best)."""
+    _check_quality(quality)
+    buffer = io.BytesIO()
+    _to_pil(rgb, None).save(
+        buffer, format="JPEG", quality=quality, optimize=True, subsampling=_JPEG_SUBSAMPLING_420
+    )
+    return buffer.getvalue()
+
+
+def encode_jpeg_max_kb(
+    rgb: npt.NDArray[np.uint8], max_kb: int, *, max_quality: int = 95, min_quality: int = 30
+) -> tuple[bytes, int]:
+    """The highest-quality JPEG of at most `max_kb` KiB, and the quality used.
+
+    JPEG size grows monotonically with quality in practice, so a binary search needs about
+    log2(max_quality - min_quality) encodes. Raises OutputTooLargeError rather than ever
+    returning a file over the limit (the original silently returned one).
+    """
+    if max_kb < 1:
+        raise InvalidOptionError("max_kb must be at least 1.", max_kb=max_kb)
+    _check_quality(min_quality)
+    _check_quality(max_quality)
+    if min_quality > max_quality:
+        raise InvalidOptionError(
+            "min_quality must not exceed max_quality.", min_quality=min_quality, max_quality=max_quality
+        )
+    limit = max_kb * 1024
+
+    best = encode_jpeg(rgb, max_quality)
+    if len(best) <= limit:
+        return best, max_quality
+    smallest = encode_jpeg(rgb, min_quality)
+    if len(smallest) > limit:
+        raise OutputTooLargeError(
+            f"Even at JPEG quality {min_quality} the image is {len(smallest) / 1024:.1f} KB, "
+            f"over the {max_kb} KB limit; ask for smaller dimensions or a larger limit.",
+            max_kb=max_kb,
+            smallest_kb=round(len(smallest) / 1024, 1),
+        )
+
+    best, best_quality = smallest, min_quality
+    low, high = min_quality + 1, max_quality - 1  # both ends are already known
+    while low <= high:
+        quality = (low + high) // 2
+        candidate = encode_jpeg(rgb, quality)
+        if len(candidate) <= limit:
+            best, best_quality = candidate, quality
+            low = quality + 1
+        else:
+            high = quality - 1
+    return best, best_quality
+
+
+def _check_quality(quality: int) -> None:
+    if not 1 <= quality <= 100:
+        raise InvalidOptionError("Quality must be between 1 and 100.", quality=quality)
+
+
+def _to_pil(rgb: npt.NDArray[np.uint8], alpha: Alpha | None) -> Image.Image:
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected HxWx3 uint8 RGB, got {rgb.dtype} {rgb.shape}")
+    if alpha is None:
+        return Image.fromarray(np.ascontiguousarray(rgb))
+    if alpha.shape != rgb.shape[:2]:
+        raise ValueError(f"alpha shape {alpha.shape} does not match image {rgb.shape[:2]}")
+    return Image.fromarray(np.dstack([rgb, _alpha_to_uint8(alpha)]))
+
+
+def _alpha_to_uint8(alpha: Alpha) -> npt.NDArray[np.uint8]:
+    if alpha.dtype == np.uint8:
+        return np.asarray(alpha, dtype=np.uint8)
+    scaled = np.clip(np.asarray(alpha, dtype=np.float32), 0.0, 1.0) * 255.0
+    return np.asarray(np.rint(scaled), dtype=np.uint8)

@@ -1,0 +1,43 @@
+"""Build a ready PortraitPipeline from the settings: verify every model, then load it once."""
+
+from __future__ import annotations
+
+import logging
+
+from facecraft.config import Settings
+from facecraft.models.registry import get_model, model_path
+from facecraft.models.verify import require_models
+from facecraft.pipeline.detect import FaceDetector
+from facecraft.pipeline.landmarks import EyeLocator
+from facecraft.pipeline.matte import PersonMatter
+from facecraft.pipeline.portrait import PortraitPipeline
+from facecraft.pipeline.restore import BuiltinRestorer, FaceRestorer, OnnxFaceRestorer
+from facecraft.runtime.device import resolve_providers
+from facecraft.runtime.sessions import IsnetMatter
+
+log = logging.getLogger(__name__)
+
+
+def build_pipeline(settings: Settings) -> PortraitPipeline:
+    """Raises ModelUnavailableError when a model is missing, altered or cannot be loaded."""
+    if settings.predictor_path is not None:
+        log.warning("FACECRAFT_PREDICTOR_PATH is ignored: eyes come from the bundled MediaPipe face mesh")
+    require_models(settings.models_dir)
+    providers, _ = resolve_providers(settings.device)
+    isnet_file = model_path(get_model("isnet"), settings.models_dir)
+    assert isnet_file is not None  # a models-dir model always has a path
+    isnet = IsnetMatter(isnet_file, providers, settings.matting_size, settings.inference_threads)
+    restorer: FaceRestorer = BuiltinRestorer()
+    if settings.effective_restorer_path is not None:
+        restorer = OnnxFaceRestorer.load(settings.effective_restorer_path, providers)
+        log.info("face restoration: user-supplied ONNX restorer")
+    pipeline = PortraitPipeline(
+        FaceDetector(),
+        EyeLocator(),
+        PersonMatter(isnet),
+        restorer,
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels,
+    )
+    pipeline.isnet = isnet
+    return pipeline

@@ -1,0 +1,139 @@
+"""The portrait pipeline: wires the stages in request order and times each one.
+
+    bytes -> decode -> detect -> choose face -> eye centres -> level + crop (one warp) -> matte
+          -> photo enhancement -> face restoration -> resize + oval mask -> (encode, see encode.py)
+
+No stage calls the next; this module is the only place that knows the order. Everything after detection
+works on the working crop (at most the output size), so a 12 MP photo becomes a ~0.4 MP problem early.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.config import FacePolicy
+from facecraft.errors import MultipleFacesError, NoFaceError
+from facecraft.imaging.compose import oval_mask, resize_alpha, resize_rgb
+from facecraft.imaging.decode import decode_image
+from facecraft.imaging.enhance import enhance_photo
+from facecraft.imaging.geometry import Box, plan_crop, warp_crop
+from facecraft.pipeline.detect import DetectedFace, FaceDetector
+from facecraft.pipeline.landmarks import EyeLocator
+from facecraft.pipeline.matte import PersonMatter
+from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.restore import FaceRestorer
+from facecraft.runtime.sessions import IsnetMatter
+
+
+@dataclass
+class Portrait:
+    """A finished headshot at the output size, before encoding."""
+
+    rgb: npt.NDArray[np.uint8]
+    alpha: npt.NDArray[np.float32]
+    face_count: int
+    face_box: Box  # chosen face, input-image pixels (after EXIF orientation)
+    input_size: tuple[int, int]
+    roll_degrees: float  # how far the photo was turned to level the eyes
+    eyes_from: str  # "iris" or "detector"
+    matting: str  # method actually used
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def choose_face(faces: list[DetectedFace], policy: FacePolicy) -> DetectedFace:
+    if not faces:
+        raise NoFaceError("No face was found in the image.")
+    if len(faces) > 1 and policy is FacePolicy.REJECT:
+        raise MultipleFacesError(
+            f"{len(faces)} faces were found; send a photo of one person or use face_policy=largest.",
+            face_count=len(faces),
+        )
+    return faces[0]  # the detector sorts largest first
+
+
+class PortraitPipeline:
+    def __init__(
+        self,
+        detector: FaceDetector,
+        eye_locator: EyeLocator,
+        matter: PersonMatter,
+        restorer: FaceRestorer,
+        *,
+        max_bytes: int,
+        max_pixels: int,
+    ) -> None:
+        self.detector = detector
+        self.eye_locator = eye_locator
+        self.matter = matter
+        self.restorer = restorer
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        # The ISNet session, for /status (device and providers actually in use); set by the factory.
+        self.isnet: IsnetMatter | None = None
+
+    def process(self, data: bytes, options: PortraitOptions) -> Portrait:
+        watch = Stopwatch()
+        with watch.stage("decode"):
+            image = decode_image(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
+        return self.process_rgb(image.rgb, options, watch)
+
+    def process_rgb(
+        self, rgb: npt.NDArray[np.uint8], options: PortraitOptions, watch: Stopwatch | None = None
+    ) -> Portrait:
+        watch = watch or Stopwatch()
+        with watch.stage("detect"):
+            faces = self.detector.detect(rgb)
+            face = choose_face(faces, options.face_policy)
+        with watch.stage("landmarks"):
+            iris = self.eye_locator.locate(rgb, face.box)
+            left_eye, right_eye = iris if iris else (face.left_eye, face.right_eye)
+        with watch.stage("align_crop"):
+            plan = plan_crop(
+                face.box, left_eye, right_eye, options.face_margin, (options.width, options.height)
+            )
+            crop, inside = warp_crop(rgb, plan)
+        with watch.stage("matte"):
+            alpha, matting = self.matter.matte(crop, options.matting)
+            alpha = alpha * inside
+        if options.enhance_photo:
+            with watch.stage("enhance_photo"):
+                crop = enhance_photo(crop, alpha)
+        if options.enhance_face:
+            with watch.stage("restore_face"):
+                crop = self.restorer.restore(crop, plan.map_box(face.box), options.enhance_fidelity)
+        with watch.stage("finish"):
+            out_rgb = resize_rgb(crop, options.width, options.height)
+            out_alpha = resize_alpha(alpha, options.width, options.height)
+            if options.use_oval_mask:
+                out_alpha = out_alpha * oval_mask(options.width, options.height)
+        height, width = rgb.shape[:2]
+        return Portrait(
+            rgb=out_rgb,
+            alpha=np.clip(out_alpha, 0.0, 1.0).astype(np.float32),
+            face_count=len(faces),
+            face_box=face.box,
+            input_size=(width, height),
+            roll_degrees=plan.roll,
+            eyes_from="iris" if iris else "detector",
+            matting=matting,
+            timings=watch.timings,
+        )

@@ -1,0 +1,235 @@
+"""decode_image: limits before decoding, format allow-list, EXIF orientation, colour modes."""
+
+from __future__ import annotations
+
+import io
+import struct
+import tracemalloc
+import zlib
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PIL import Image
+
+from facecraft.errors import ImageTooLargeError, UnsupportedImageError
+from facecraft.imaging import DecodedImage, decode_image
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+
+
+def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def decode(data: bytes) -> DecodedImage:
+    return decode_image(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A syntactically valid PNG signature + IHDR (with CRC) declaring a huge canvas, and no pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit truecolour
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+# --- rejected input -------------------------------------------------------------------------------
+
+
+def test_zero_bytes_is_unsupported() -> None:
+    with pytest.raises(UnsupportedImageError) as caught:
+        decode(b"")
+    assert caught.value.code == "unsupported_image"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"hello, this is a text file\n" * 10,
+        b"<!DOCTYPE html><html><body><img src=x></body></html>",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>',
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n",
+        bytes(range(256)) * 4,
+    ],
+    ids=["text", "html", "svg", "pdf", "random"],
+)
+def test_non_image_bytes_are_unsupported(payload: bytes) -> None:
+    with pytest.raises(UnsupportedImageError) as caught:
+        decode(payload)
+    assert "JPEG" in caught.value.message
+    assert "/" not in caught.value.message  # never a path
+
+
+def test_gif_is_rejected(astronaut: npt.NDArray[np.uint8]) -> None:
+    with pytest.raises(UnsupportedImageError):
+        decode(encode(Image.fromarray(astronaut).convert("P"), "GIF"))
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.95])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF", "BMP"])
+def test_truncated_file_is_unsupported(astronaut: npt.NDArray[np.uint8], fmt: str, fraction: float) -> None:
+    complete = encode(Image.fromarray(astronaut), fmt)
+    with pytest.raises(UnsupportedImageError) as caught:
+        decode(complete[: int(len(complete) * fraction)])
+    assert "/" not in caught.value.message
+
+
+def test_declared_huge_png_is_refused_without_allocating() -> None:
+    data = png_header_only(50_000, 50_000)
+    assert len(data) < 200
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLargeError) as caught:
+            decode(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.code == "image_too_large"
+    assert peak < 10 * 1024 * 1024  # the canvas would be 7.5 GB
+
+
+def test_pixel_limit_is_checked_from_the_header() -> None:
+    data = encode(Image.new("RGB", (300, 200)), "PNG")
+    with pytest.raises(ImageTooLargeError) as caught:
+        decode_image(data, max_bytes=MAX_BYTES, max_pixels=300 * 200 - 1)
+    assert caught.value.details["width"] == 300
+
+
+def test_byte_limit_is_checked_first() -> None:
+    with pytest.raises(ImageTooLargeError) as caught:
+        decode_image(b"x" * 1001, max_bytes=1000, max_pixels=MAX_PIXELS)
+    assert caught.value.details["max_bytes"] == 1000
+
+
+# --- accepted formats -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "tolerance"), [("PNG", 0), ("BMP", 0), ("TIFF", 0), ("WEBP", 12), ("JPEG", 12)]
+)
+def test_formats_decode_to_rgb(astronaut: npt.NDArray[np.uint8], fmt: str, tolerance: int) -> None:
+    decoded = decode(encode(Image.fromarray(astronaut), fmt))
+    assert decoded.source_format == fmt
+    assert decoded.rgb.dtype == np.uint8
+    assert decoded.rgb.shape == (512, 512, 3)
+    assert decoded.original_size == (512, 512)
+    difference = np.abs(decoded.rgb.astype(int) - astronaut.astype(int))
+    assert difference.mean() <= tolerance / 3
+    # RGB, not BGR: the red suit channel order survives.
+    assert decoded.rgb[..., 0].mean() == pytest.approx(astronaut[..., 0].mean(), abs=2)
+
+
+def test_channel_order_is_rgb() -> None:
+    decoded = decode(encode(Image.new("RGB", (8, 8), (255, 0, 0)), "PNG"))
+    assert tuple(decoded.rgb[0, 0]) == (255, 0, 0)
+
+
+def test_tiny_image_is_accepted() -> None:
+    assert decode(encode(Image.new("RGB", (4, 3), (1, 2, 3)), "PNG")).rgb.shape == (3, 4, 3)
+
+
+def test_animated_webp_gives_first_frame() -> None:
+    frames = [Image.new("RGB", (16, 16), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    data = encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    assert tuple(decode(data).rgb[8, 8]) == (255, 0, 0)
+
+
+# --- EXIF orientation -----------------------------------------------------------------------------
+
+
+def marked_landscape() -> Image.Image:
+    """40 wide x 20 high, with a red block in the top-left corner."""
+    image = Image.new("RGB", (40, 20), (255, 255, 255))
+    image.paste((255, 0, 0), (0, 0, 10, 5))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("orientation", "red_corner"),
+    [(6, "top-right"), (8, "bottom-left")],  # 6: rotate 90 clockwise to view; 8: 90 anticlockwise
+)
+def test_exif_orientation_is_applied(orientation: int, red_corner: str) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    decoded = decode(encode(marked_landscape(), "JPEG", exif=exif, quality=95))
+    assert decoded.rgb.shape == (40, 20, 3)
+    assert decoded.original_size == (20, 40)
+    corners = {
+        "top-left": decoded.rgb[1, 1],
+        "top-right": decoded.rgb[1, -2],
+        "bottom-left": decoded.rgb[-2, 1],
+        "bottom-right": decoded.rgb[-2, -2],
+    }
+    for name, pixel in corners.items():
+        is_red = pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
+        assert is_red == (name == red_corner), name
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_malformed_exif_falls_back_to_no_rotation() -> None:
+    image = marked_landscape()
+    data = encode(image, "JPEG", exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff", quality=95)
+    assert decode(data).rgb.shape == (20, 40, 3)
+
+
+# --- colour modes ---------------------------------------------------------------------------------
+
+
+def test_cmyk_jpeg() -> None:
+    data = encode(Image.new("CMYK", (16, 16), (0, 255, 255, 0)), "JPEG", quality=95)  # pure red ink
+    pixel = decode(data).rgb[8, 8]
+    assert pixel[0] > 200 and pixel[1] < 50 and pixel[2] < 50
+
+
+def test_sixteen_bit_greyscale_png_is_scaled_not_clipped() -> None:
+    gradient = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (4, 1))
+    image = Image.fromarray(gradient)
+    assert image.mode == "I;16"
+    decoded = decode(encode(image, "PNG"))
+    expected = np.rint(gradient[0].astype(np.float64) * 255 / 65535).astype(np.uint8)
+    assert np.array_equal(decoded.rgb[0, :, 0], expected)
+    assert np.array_equal(decoded.rgb[..., 0], decoded.rgb[..., 2])
+    assert decoded.rgb[0, 128, 0] == 128  # mid-grey, not clipped to 255
+
+
+def test_palette_png_with_transparency_is_over_white() -> None:
+    image = Image.new("P", (8, 8), 0)
+    image.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)
+    image.putpixel((0, 0), 1)
+    data = encode(image, "PNG", transparency=0)
+    rgb = decode(data).rgb
+    assert tuple(rgb[4, 4]) == (255, 255, 255)
+    assert tuple(rgb[0, 0]) == (0, 0, 255)
+
+
+def test_la_png_is_over_white() -> None:
+    image = Image.merge("LA", (Image.new("L", (4, 4), 0), Image.new("L", (4, 4), 128)))
+    assert tuple(decode(encode(image, "PNG")).rgb[0, 0]) == (127, 127, 127)
+
+
+def test_rgba_png_is_composited_over_white() -> None:
+    pixels = np.zeros((2, 3, 4), np.uint8)
+    pixels[0, 0] = (255, 0, 0, 255)  # opaque red
+    pixels[0, 1] = (0, 0, 0, 0)  # fully transparent black
+    pixels[0, 2] = (0, 0, 255, 128)  # half blue
+    rgb = decode(encode(Image.fromarray(pixels), "PNG")).rgb
+    assert tuple(rgb[0, 0]) == (255, 0, 0)
+    assert tuple(rgb[0, 1]) == (255, 255, 255)
+    assert tuple(rgb[0, 2]) == (127, 127, 255)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "I", "F", "YCbCr"])
+def test_other_modes_become_rgb(mode: str) -> None:
+    source = Image.new("L", (8, 8), 200) if mode != "1" else Image.new("1", (8, 8), 1)
+    image = source.convert(mode)
+    fmt = "TIFF" if mode in ("I", "F") else ("JPEG" if mode == "YCbCr" else "PNG")
+    rgb = decode(encode(image, fmt)).rgb
+    assert rgb.shape == (8, 8, 3)
+    expected = 255 if mode == "1" else 200
+    assert abs(int(rgb[4, 4, 0]) - expected) <= 2

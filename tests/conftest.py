@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from facecraft.config import Settings
+from facecraft.pipeline.factory import build_pipeline
+from facecraft.pipeline.portrait import PortraitPipeline
+
 # --- Test photo set: tests/data/ (sources and licences in tests/data/README.md; -----------
 # --- regenerate with scripts/make_test_photos.py). ------------------------------------------
 
@@ -55,14 +59,10 @@ MODELS_DIR = REPO_ROOT / "models"
 
 
 @pytest.fixture(scope="session")
-def settings() -> Any:
-    from facecraft.config import Settings
-
+def settings() -> Settings:
     return Settings(models_dir=MODELS_DIR, _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
-def pipeline(settings: Any) -> Any:
-    from facecraft.pipeline.factory import build_pipeline
-
+def pipeline(settings: Settings) -> PortraitPipeline:
     return build_pipeline(settings)

@@ -110,9 +110,7 @@ def test_byte_limit_is_checked_first() -> None:
 # --- accepted formats -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("fmt", "tolerance"), [("PNG", 0), ("BMP", 0), ("TIFF", 0), ("WEBP", 12), ("JPEG", 12)]
-)
+@pytest.mark.parametrize(("fmt", "tolerance"), [("PNG", 0), ("BMP", 0), ("TIFF", 0), ("WEBP", 12), ("JPEG", 12)])
 def test_formats_decode_to_rgb(astronaut: npt.NDArray[np.uint8], fmt: str, tolerance: int) -> None:
     decoded = decode(encode(Image.fromarray(astronaut), fmt))
     assert decoded.source_format == fmt

@@ -114,9 +114,7 @@ def test_face_box_is_in_input_coordinates(pipeline: PortraitPipeline, photo) -> 
         ("tiny_16x16.png", NoFaceError),
     ],
 )
-def test_broken_and_odd_files_get_clear_errors(
-    pipeline: PortraitPipeline, photo, name: str, error: type
-) -> None:
+def test_broken_and_odd_files_get_clear_errors(pipeline: PortraitPipeline, photo, name: str, error: type) -> None:
     with pytest.raises(error) as info:
         pipeline.process(photo(name), PLAIN)
     assert "/" not in info.value.message, "messages never contain paths"
@@ -130,9 +128,7 @@ def test_exif_orientation_is_applied(pipeline: PortraitPipeline, photo, name: st
     assert turned.input_size == upright.input_size
 
 
-@pytest.mark.parametrize(
-    "name", ["cmyk.jpg", "gray16.png", "palette_alpha.png", "astronaut.webp", "astronaut.tiff"]
-)
+@pytest.mark.parametrize("name", ["cmyk.jpg", "gray16.png", "palette_alpha.png", "astronaut.webp", "astronaut.tiff"])
 def test_other_colour_modes_and_formats_work(pipeline: PortraitPipeline, photo, name: str) -> None:
     portrait = pipeline.process(photo(name), PLAIN)
     assert portrait.face_count >= 1
@@ -144,9 +140,7 @@ def test_person_is_kept_and_background_removed(pipeline: PortraitPipeline, photo
         portrait = pipeline.process(photo("astronaut.jpg"), PLAIN.model_copy(update={"matting": mode}))
         alpha = portrait.alpha
         height, width = alpha.shape
-        assert alpha[height // 2 - 20 : height // 2 + 20, width // 2 - 20 : width // 2 + 20].mean() > 0.9, (
-            mode
-        )
+        assert alpha[height // 2 - 20 : height // 2 + 20, width // 2 - 20 : width // 2 + 20].mean() > 0.9, mode
         # The flag and the wall behind the astronaut's head, top corners of the headshot, must be gone.
         assert alpha[: height // 8, : width // 8].mean() < 0.1, mode
         assert alpha[: height // 8, -width // 8 :].mean() < 0.1, mode

@@ -22,17 +22,13 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 def register(commands: Any) -> None:
     parser = commands.add_parser("process", help="Process photos or folders of photos into headshots.")
     parser.add_argument("inputs", nargs="+", type=Path, help="Photos, or folders whose photos are processed.")
-    parser.add_argument(
-        "-o", "--output-dir", type=Path, default=Path("."), help="Where results go (default: .)."
-    )
+    parser.add_argument("-o", "--output-dir", type=Path, default=Path(), help="Where results go (default: .).")
     parser.add_argument("--width", type=int, help="Output width (default FACECRAFT_DEFAULT_WIDTH).")
     parser.add_argument("--height", type=int, help="Output height (default FACECRAFT_DEFAULT_HEIGHT).")
     parser.add_argument("--size", type=int, help="Square output: sets width and height.")
     parser.add_argument("--background", help="Background colour: r,g,b or #RRGGBB.")
     parser.add_argument("--margin", type=float, dest="face_margin", help="Face margin 0.0-1.0.")
-    parser.add_argument(
-        "--oval", action=argparse.BooleanOptionalAction, dest="use_oval_mask", help="Oval mask."
-    )
+    parser.add_argument("--oval", action=argparse.BooleanOptionalAction, dest="use_oval_mask", help="Oval mask.")
     parser.add_argument("--transparent", action=argparse.BooleanOptionalAction, dest="transparent_background")
     parser.add_argument("--enhance-face", action=argparse.BooleanOptionalAction)
     parser.add_argument("--fidelity", type=float, dest="enhance_fidelity", help="0 strongest .. 1 none.")
@@ -49,9 +45,7 @@ def collect_inputs(inputs: list[Path]) -> list[Path]:
     photos: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            photos.extend(
-                sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            )
+            photos.extend(sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
         else:
             photos.append(item)
     return photos
@@ -133,9 +127,7 @@ def run(args: argparse.Namespace) -> int:
         target = _unique_target(args.output_dir, photo.stem, options.output_format.value, taken)
         write_atomic(target, encoded.data)
         total = sum(portrait.timings.values())
-        tqdm.write(
-            f"ok     {photo} -> {target} (faces: {portrait.face_count}, {total:.2f} s)", file=sys.stderr
-        )
+        tqdm.write(f"ok     {photo} -> {target} (faces: {portrait.face_count}, {total:.2f} s)", file=sys.stderr)
     done = len(photos) - failures
     print(f"{done} processed, {failures} failed", file=sys.stderr)
     return 1 if failures else 0

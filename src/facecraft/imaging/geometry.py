@@ -137,9 +137,7 @@ def plan_crop(
     return CropPlan(matrix=matrix, size=(work_w, work_h), roll=roll)
 
 
-def warp_crop(
-    rgb: npt.NDArray[np.uint8], plan: CropPlan
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+def warp_crop(rgb: npt.NDArray[np.uint8], plan: CropPlan) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
     """Apply a crop plan: the working crop and a mask of where it shows the photo (1) or lies outside it (0).
 
     Areas beyond the photo's border are filled by replicating the border (so the matting model sees

@@ -55,8 +55,7 @@ class EyeLocator:
         landmarks = result.multi_face_landmarks[0].landmark
         crop_side = crop.shape[0]
         eyes = sorted(
-            (x0 + landmarks[i].x * crop_side / scale, y0 + landmarks[i].y * crop_side / scale)
-            for i in _IRIS_CENTERS
+            (x0 + landmarks[i].x * crop_side / scale, y0 + landmarks[i].y * crop_side / scale) for i in _IRIS_CENTERS
         )
         return eyes[0], eyes[1]
 

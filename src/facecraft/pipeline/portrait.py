@@ -107,9 +107,7 @@ class PortraitPipeline:
             iris = self.eye_locator.locate(rgb, face.box)
             left_eye, right_eye = iris if iris else (face.left_eye, face.right_eye)
         with watch.stage("align_crop"):
-            plan = plan_crop(
-                face.box, left_eye, right_eye, options.face_margin, (options.width, options.height)
-            )
+            plan = plan_crop(face.box, left_eye, right_eye, options.face_margin, (options.width, options.height))
             crop, inside = warp_crop(rgb, plan)
         with watch.stage("matte"):
             alpha, matting = self.matter.matte(crop, options.matting)

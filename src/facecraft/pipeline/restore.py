@@ -49,9 +49,7 @@ class OnnxFaceRestorer:
             [3, "h", "w"],
         ):
             shape = inputs[0].shape if inputs else None
-            raise ModelUnavailableError(
-                f"The face restorer must take one 1x3x512x512 input; it takes {shape}."
-            )
+            raise ModelUnavailableError(f"The face restorer must take one 1x3x512x512 input; it takes {shape}.")
         self._session = session
         self._input = inputs[0].name
 
@@ -62,9 +60,7 @@ class OnnxFaceRestorer:
         if not path.is_file():
             raise ModelUnavailableError("FACECRAFT_RESTORER_PATH does not point to a readable file.")
         if path.suffix.lower() != ".onnx":
-            raise ModelUnavailableError(
-                "The face restorer must be an .onnx file (PyTorch weights need torch)."
-            )
+            raise ModelUnavailableError("The face restorer must be an .onnx file (PyTorch weights need torch).")
         return cls(ort.InferenceSession(str(path), providers=providers))
 
     def restore(self, rgb: npt.NDArray[np.uint8], face: Box, fidelity: float) -> npt.NDArray[np.uint8]:

@@ -1,0 +1,1 @@
+"""Device choice (auto/cpu/cuda -> ONNX Runtime providers) and inference sessions."""

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from facecraft.models.registry import MODELS, Location, ModelSpec, get_model, model_path, package_dir
+from facecraft.models.verify import sha256_file
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def test_names_are_unique() -> None:
+    names = [spec.name for spec in MODELS]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("spec", MODELS, ids=lambda s: s.name)
+def test_every_entry_is_complete(spec: ModelSpec) -> None:
+    assert HEX64.fullmatch(spec.sha256)
+    assert spec.size_bytes > 0
+    assert re.fullmatch(r"(npm:@?[\w./-]+@\d+\.\d+\.\d+|pypi:[\w.-]+==[\w.]+)", spec.source)
+    assert spec.licence and spec.purpose
+    path = PurePosixPath(spec.file)
+    assert not path.is_absolute() and ".." not in path.parts
+    if spec.location is Location.MODELS_DIR:
+        assert len(path.parts) == 1, "fetched models live directly in the models dir"
+        assert spec.upstream is not None
+        assert HEX64.fullmatch(spec.upstream.archive_sha256)
+        assert HEX64.fullmatch(spec.upstream.sha256)
+        assert spec.upstream.size_bytes > 0
+
+
+def test_isnet_pins_the_published_model() -> None:
+    isnet = get_model("isnet")
+    assert isnet.upstream is not None
+    assert isnet.upstream.sha256 == "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb"
+    assert isnet.upstream.size_bytes == 88_188_479
+    assert "MIT" in isnet.licence and "AGPL" in isnet.licence
+
+
+@pytest.mark.parametrize("spec", [s for s in MODELS if s.location is Location.PACKAGE], ids=lambda s: s.name)
+def test_package_models_match_the_installed_wheel(spec: ModelSpec, tmp_path: Path) -> None:
+    assert package_dir() is not None, "mediapipe 0.10.21 must be installed"
+    path = model_path(spec, tmp_path)
+    assert path is not None and path.is_file()
+    assert path.stat().st_size == spec.size_bytes
+    assert sha256_file(path) == spec.sha256
+
+
+def test_unknown_model_name() -> None:
+    with pytest.raises(KeyError):
+        get_model("codeformer")

@@ -44,3 +44,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+docs-tables: venv
+	$(BIN)/python scripts/gen_readme_tables.py

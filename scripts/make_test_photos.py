@@ -59,17 +59,12 @@ PD_NASA = (
     "Public domain (NASA; skimage.data.astronaut docstring: "
     "'No known copyright restrictions, released into the public domain.')"
 )
-CC0_CAMERA = (
-    "CC0 (skimage.data.camera docstring: "
-    "'No copyright restrictions. CC0 by the photographer (Lav Varshney).')"
-)
+CC0_CAMERA = "CC0 (skimage.data.camera docstring: 'No copyright restrictions. CC0 by the photographer (Lav Varshney).')"
 CC0_COFFEE = (
-    "CC0 (skimage.data.coffee docstring: "
-    "'No copyright restrictions.  CC0 by the photographer (Rachel Michetti).')"
+    "CC0 (skimage.data.coffee docstring: 'No copyright restrictions.  CC0 by the photographer (Rachel Michetti).')"
 )
 CC0_CHELSEA = (
-    "CC0 (skimage.data.chelsea docstring: "
-    "'No copyright restrictions.  CC0 by the photographer (Stefan van der Walt).')"
+    "CC0 (skimage.data.chelsea docstring: 'No copyright restrictions.  CC0 by the photographer (Stefan van der Walt).')"
 )
 PD_HOPPER = "Public domain (official U.S. Navy photograph, work of the U.S. federal government)"
 MIT_FACE_API = "MIT, Copyright (c) Vladimir Mandic"
@@ -217,9 +212,7 @@ def find_grace_hopper(arg: str | None) -> Path:
     try:
         import matplotlib  # noqa: PLC0415  (optional, only to locate its sample data)
     except ImportError:
-        raise SystemExit(
-            "pass --grace-hopper PATH (matplotlib's mpl-data/sample_data/grace_hopper.jpg)"
-        ) from None
+        raise SystemExit("pass --grace-hopper PATH (matplotlib's mpl-data/sample_data/grace_hopper.jpg)") from None
     return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
 
@@ -227,12 +220,7 @@ def bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
     """A tiny, well-formed PNG whose IHDR claims width x height (valid CRCs, short IDAT)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     # one filter byte + a handful of zero pixels: a decoder that trusts IHDR and allocates dies first
@@ -395,9 +383,7 @@ def build(out: Path, face_api: Path, grace_hopper: Path) -> dict[str, Any]:
     # --- rotated variants --------------------------------------------------------------------
     bases = {"astronaut": astro, "grace_hopper": hopper}
     for base, angle in ROTATIONS:
-        rot = bases[base].rotate(
-            angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=NEUTRAL_FILL
-        )
+        rot = bases[base].rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=NEUTRAL_FILL)
         b.add(
             f"{base}_rot{angle}.jpg",
             jpeg_bytes(rot),
@@ -426,14 +412,11 @@ def build(out: Path, face_api: Path, grace_hopper: Path) -> dict[str, Any]:
             source="astronaut",
             faces=1,
             exif_orientation=orientation,
-            notes="upright only after applying EXIF orientation (PIL.ImageOps.exif_transpose); "
-            "raw pixels are sideways",
+            notes="upright only after applying EXIF orientation (PIL.ImageOps.exif_transpose); raw pixels are sideways",
         )
 
     # --- broken / special files --------------------------------------------------------------
-    b.add(
-        "empty.jpg", b"", made_from="nothing (0 bytes)", source=[], faces=None, notes="empty file, .jpg name"
-    )
+    b.add("empty.jpg", b"", made_from="nothing (0 bytes)", source=[], faces=None, notes="empty file, .jpg name")
     b.add(
         "truncated.jpg",
         astro_jpg[: int(len(astro_jpg) * 0.4)],
@@ -481,8 +464,7 @@ def build(out: Path, face_api: Path, grace_hopper: Path) -> dict[str, Any]:
     b.add(
         "gray16.png",
         png_bytes(gray16),
-        made_from="grace_hopper downscaled to 320 px long side, "
-        "converted to grayscale, scaled to 16 bit (v*257)",
+        made_from="grace_hopper downscaled to 320 px long side, converted to grayscale, scaled to 16 bit (v*257)",
         source="grace_hopper",
         faces=1,
         notes="16-bit grayscale PNG (Pillow mode I;16 / cv2 uint16)",
@@ -532,9 +514,7 @@ def build(out: Path, face_api: Path, grace_hopper: Path) -> dict[str, Any]:
     )
     webp = io.BytesIO()
     astro.save(webp, format="WEBP", quality=80, method=6)
-    b.add(
-        "astronaut.webp", webp.getvalue(), made_from="astronaut, WebP lossy q80", source="astronaut", faces=1
-    )
+    b.add("astronaut.webp", webp.getvalue(), made_from="astronaut, WebP lossy q80", source="astronaut", faces=1)
     bmp = io.BytesIO()
     small.save(bmp, format="BMP")
     b.add(
@@ -568,9 +548,7 @@ def build(out: Path, face_api: Path, grace_hopper: Path) -> dict[str, Any]:
         "files": dict(sorted(b.files.items())),
     }
     manifest["sources"]["grace_hopper"]["sha256"] = sha256(gh_bytes)
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
 
 
@@ -598,9 +576,7 @@ def animated_gif(small: Image.Image) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--face-api", help="npm pack tarball of @vladmandic/face-api@1.7.15, or its unpacked folder"
-    )
+    p.add_argument("--face-api", help="npm pack tarball of @vladmandic/face-api@1.7.15, or its unpacked folder")
     p.add_argument("--grace-hopper", help="path to matplotlib's mpl-data/sample_data/grace_hopper.jpg")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: tests/data)")
     args = p.parse_args(argv)

@@ -1,0 +1,93 @@
+"""Generate the README's environment-variable and model tables from the code.
+
+    .venv/bin/python scripts/gen_readme_tables.py          # rewrite README.md in place
+    .venv/bin/python scripts/gen_readme_tables.py --check  # exit 1 when README.md is stale
+
+The settings class and the model registry are the single sources of truth; tests/test_readme.py runs
+the --check mode, so a change to either that is not reflected in the README fails the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from pydantic.fields import FieldInfo
+
+from facecraft.config import Settings
+from facecraft.models.registry import MODELS, Location
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+# Settings whose defaults are relative paths resolved against the working directory; the image sets
+# absolute ones, which the table shows too.
+IMAGE_DEFAULTS = {"models_dir": "/app/models", "upload_dir": "/app/uploads", "output_dir": "/app/processed"}
+
+
+def _default(name: str, field: FieldInfo) -> str:
+    value = field.get_default(call_default_factory=True)
+    if value is None:
+        text = "(unset)"
+    elif isinstance(value, list):
+        text = ",".join(str(item) for item in value)
+    elif isinstance(value, bool):
+        text = str(value).lower()
+    else:
+        text = str(getattr(value, "value", value))
+    if name in IMAGE_DEFAULTS:
+        text = f"{text} (image: {IMAGE_DEFAULTS[name]})"
+    return f"`{text}`"
+
+
+def env_table() -> str:
+    rows = ["| Variable | Default | Description |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `FACECRAFT_{name.upper()}` | {_default(name, field)} | {description} |")
+    return "\n".join(rows)
+
+
+def model_table() -> str:
+    rows = [
+        "| Model | File | Size | SHA-256 | Source | Licence | Purpose |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for spec in MODELS:
+        where = "" if spec.location is Location.MODELS_DIR else " (inside the wheel)"
+        rows.append(
+            f"| {spec.name} | `{spec.file}`{where} | {spec.size_bytes / 1e6:.1f} MB | `{spec.sha256}` | "
+            f"`{spec.source}` | {spec.licence} | {spec.purpose} |"
+        )
+    return "\n".join(rows)
+
+
+TABLES = {"env-table": env_table, "model-table": model_table}
+
+
+def render(text: str) -> str:
+    for marker, build in TABLES.items():
+        pattern = re.compile(rf"(<!-- BEGIN {marker} -->\n)(?:.*?\n)?(<!-- END {marker} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md lacks the <!-- BEGIN {marker} --> / <!-- END {marker} --> markers")
+        text = pattern.sub(lambda match, table=build(): match.group(1) + table + "\n" + match.group(2), text)
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="Only report whether README.md is up to date.")
+    args = parser.parse_args()
+    current = README.read_text(encoding="utf-8")
+    updated = render(current)
+    if args.check:
+        if updated != current:
+            print("README.md tables are stale: run `make docs-tables`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(updated, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The FastAPI app factory: `uvicorn facecraft.api.app:create_app --factory`.
+
+Start-up builds the pipeline in a background thread (so /health answers at once and /ready is 503
+until it is loaded), removes leftovers of a previous run, and starts the periodic cleanup of expired
+results. Shutdown waits for the jobs already accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from facecraft import __version__
+from facecraft.api import routes_health, routes_jobs, routes_process
+from facecraft.api.errors import install_error_handlers
+from facecraft.api.logs import RequestLogMiddleware, configure_logging
+from facecraft.api.security import install_security
+from facecraft.api.state import AppState, PipelineFactory
+from facecraft.api.uploads import BodyLimitMiddleware
+from facecraft.config import Settings, get_settings
+from facecraft.jobs.cleanup import remove_expired, remove_leftovers, run_periodically
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Portrait processing: send a photo of a person, get a centred, levelled headshot with the
+background removed, as PNG (alpha), size-capped JPEG or WebP.
+
+Errors have the shape `{"error": {"code", "message"}, "detail"}`; `code` is stable.
+When the server sets FACECRAFT_API_KEY, send it in header `X-API-Key` (all but /health and /ready;
+the docs and this schema stay readable without it)."""
+
+
+def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    state = AppState(settings, pipeline_factory)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        removed = await asyncio.to_thread(remove_leftovers, settings.upload_dir, settings.output_dir)
+        removed += await asyncio.to_thread(remove_expired, state.store)
+        if removed:
+            log.info("start-up cleanup removed %d leftover files or expired jobs", removed)
+        state.start_loading()
+        cleaner = asyncio.create_task(run_periodically(state.store, settings.cleanup_interval_minutes * 60))
+        try:
+            yield
+        finally:
+            cleaner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cleaner
+            await asyncio.to_thread(state.pool.shutdown)
+
+    app = FastAPI(
+        title="Facecraft API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.facecraft = state
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    app.include_router(routes_process.router)
+    app.include_router(routes_jobs.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    # Added innermost first: body limit, then key check, then CORS, then the request log outermost.
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    install_security(app, settings)
+    app.add_middleware(RequestLogMiddleware, metrics=state.metrics)
+    return app

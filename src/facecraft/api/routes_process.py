@@ -1,0 +1,271 @@
+"""POST /api/v1/process, /process/quick and /process/batch."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from facecraft.api import work
+from facecraft.api.deps import download_url, get_state
+from facecraft.api.errors import TooManyFilesError
+from facecraft.api.options_form import OptionForm, build_options, option_form
+from facecraft.api.schemas import BatchItem, BatchResponse, ErrorResponse, ProcessResponse, ProcessResult
+from facecraft.api.security import api_key_scheme
+from facecraft.api.state import AppState
+from facecraft.api.uploads import archive_stem, display_name, read_upload
+from facecraft.config import OutputFormat
+from facecraft.errors import FacecraftError
+from facecraft.pipeline.encode import EncodedImage
+from facecraft.pipeline.options import PortraitOptions
+from facecraft.runtime.pool import BusyError
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["processing"], dependencies=[Depends(api_key_scheme)])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in {
+        401: "Missing or wrong X-API-Key (only when FACECRAFT_API_KEY is set).",
+        413: "Upload, image pixels or file count over the limit.",
+        415: "Not a decodable image (unsupported_image).",
+        422: "no_face, multiple_faces, output_too_large or invalid_option (names the field).",
+        429: "All workers busy and the queue full (busy); see Retry-After.",
+        503: "Models loading or unavailable; see Retry-After.",
+    }.items()
+}
+
+Upload = Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")]
+Options = Annotated[OptionForm, Depends(option_form)]
+State = Annotated[AppState, Depends(get_state)]
+
+
+def _b64(image: EncodedImage | None) -> str | None:
+    return base64.b64encode(image.data).decode("ascii") if image is not None else None
+
+
+async def _run(state: AppState, request: Request, fn: Any, *args: Any) -> Any:
+    """Run `fn` in the pool, keeping counters, the in-flight gauge and the request log up to date."""
+    start = time.perf_counter()
+    state.metrics.in_flight.inc()
+    try:
+        result = await state.pool.run(fn, *args)
+    except BusyError:
+        state.metrics.rejections.labels(reason="busy").inc()
+        raise
+    except FacecraftError as exc:
+        state.metrics.record_image(exc.code, time.perf_counter() - start)
+        raise
+    except Exception:
+        state.metrics.record_image("internal_error", time.perf_counter() - start)
+        raise
+    finally:
+        state.metrics.in_flight.dec()
+    outcome = result[1] if isinstance(result, tuple) else result
+    request.state.timings = outcome.portrait.timings
+    state.metrics.record_image("ok", time.perf_counter() - start, outcome.portrait.timings)
+    return result
+
+
+def _result(outcome: work.Outcome, fmt: OutputFormat) -> ProcessResult:
+    portrait = outcome.portrait
+    x, y, w, h = portrait.face_box.as_ints()
+    height, width = portrait.rgb.shape[:2]
+    return ProcessResult(
+        face_count=portrait.face_count,
+        face_position={"x": x, "y": y, "width": w, "height": h},
+        output_size={"width": width, "height": height},
+        file_size_bytes=len(outcome.images[fmt].data),
+        output_format=fmt.value,
+        timings_ms={k: round(v * 1000, 1) for k, v in portrait.timings.items()},
+    )
+
+
+@router.post("/process", response_model=ProcessResponse, responses=_ERRORS, summary="Process one photo")
+async def process_single(request: Request, state: State, file: Upload, form: Options) -> ProcessResponse:
+    """Find the face, level the eyes, remove the background and crop a centred headshot.
+
+    PNG and JPEG (under `max_kb`) are always stored; WebP too when `output_format=webp`.
+    Results can be downloaded until `expires_at` (FACECRAFT_CLEANUP_AGE_HOURS).
+    """
+    start = time.perf_counter()
+    options = build_options(state.settings, form)
+    pipeline = state.require_pipeline()
+    data = await read_upload(file, state.settings.max_upload_bytes)
+    job_id, outcome = await _run(state, request, work.process_and_store, pipeline, state.store, data, options)
+    request.state.job_id = job_id
+    fmt = options.output_format
+    images = outcome.images
+    return ProcessResponse(
+        job_id=job_id,
+        processing_time_ms=round((time.perf_counter() - start) * 1000),
+        result=_result(outcome, fmt),
+        download_url=download_url(job_id, fmt.value),
+        png_url=download_url(job_id, "png"),
+        jpg_url=download_url(job_id, "jpg"),
+        webp_url=download_url(job_id, "webp") if OutputFormat.WEBP in images else None,
+        expires_at=time.time() + state.settings.cleanup_age_hours * 3600,
+        png_base64=_b64(images[OutputFormat.PNG]) if form.return_base64 else None,
+        jpg_base64=_b64(images[OutputFormat.JPG]) if form.return_base64 else None,
+        webp_base64=_b64(images.get(OutputFormat.WEBP)) if form.return_base64 else None,
+    )
+
+
+@router.post(
+    "/process/quick",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}, "description": "The image."},
+        **_ERRORS,
+    },
+    summary="Process one photo and return the image itself",
+)
+async def process_quick(
+    request: Request,
+    state: State,
+    file: Upload,
+    form: Options,
+    size: Annotated[int | None, Form(ge=16, le=4096, description="Square output size (sets width and height).")] = None,
+) -> Response:
+    """No job is stored. `output_format` defaults to PNG here, as in the original."""
+    overrides: dict[str, object] = {"output_format": form.output_format or OutputFormat.PNG}
+    if size is not None:
+        overrides.update(width=form.width or size, height=form.height or size)
+    options = build_options(state.settings, form, **overrides)
+    pipeline = state.require_pipeline()
+    data = await read_upload(file, state.settings.max_upload_bytes)
+    outcome = await _run(state, request, work.process_image, pipeline, data, options, [options.output_format])
+    image = outcome.images[options.output_format]
+    portrait = outcome.portrait
+    return Response(
+        image.data,
+        media_type=image.media_type,
+        headers={
+            "X-Face-Count": str(portrait.face_count),
+            "Content-Disposition": f'inline; filename="portrait.{options.output_format.value}"',
+        },
+    )
+
+
+async def _batch_item(
+    state: AppState,
+    job_id: str,
+    *,
+    index: int,
+    data: bytes | FacecraftError,
+    options: PortraitOptions,
+    name: str,
+    slots: asyncio.Semaphore,
+    return_base64: bool,
+) -> tuple[BatchItem, dict[OutputFormat, EncodedImage] | None]:
+    item = BatchItem(index=index, filename=name, success=False)
+    try:
+        if isinstance(data, FacecraftError):
+            raise data
+        pipeline = state.require_pipeline()
+        async with slots:
+            start = time.perf_counter()
+            state.metrics.in_flight.inc()
+            try:
+                outcome = await state.pool.run_waiting(
+                    work.process_batch_item,
+                    pipeline,
+                    state.store,
+                    job_id,
+                    index=index,
+                    data=data,
+                    options=options,
+                )
+            finally:
+                state.metrics.in_flight.dec()
+        state.metrics.record_image("ok", time.perf_counter() - start, outcome.portrait.timings)
+    except FacecraftError as exc:
+        state.metrics.record_image(exc.code, 0.0)
+        item.error, item.error_message = exc.code, exc.message
+        return item, None
+    except Exception:  # one broken file must not sink the batch; details go to the log only
+        log.exception("batch item %d of job %s failed", index, job_id)
+        state.metrics.record_image("internal_error", 0.0)
+        item.error, item.error_message = "internal_error", "Internal error while processing this file."
+        return item, None
+    images = outcome.images
+    item.success = True
+    item.face_count = outcome.portrait.face_count
+    item.download_url = download_url(job_id, options.output_format.value, index)
+    item.png_url = download_url(job_id, "png", index)
+    item.jpg_url = download_url(job_id, "jpg", index)
+    item.webp_url = download_url(job_id, "webp", index) if OutputFormat.WEBP in images else None
+    if return_base64:
+        item.png_base64 = _b64(images[OutputFormat.PNG])
+        item.jpg_base64 = _b64(images[OutputFormat.JPG])
+        item.webp_base64 = _b64(images.get(OutputFormat.WEBP))
+    return item, images
+
+
+@router.post("/process/batch", response_model=BatchResponse, responses=_ERRORS, summary="Process many photos")
+async def process_batch(
+    request: Request,
+    state: State,
+    files: Annotated[list[UploadFile], File(description="Photos (at most FACECRAFT_BATCH_MAX_FILES).")],
+    form: Options,
+) -> BatchResponse:
+    """Each file is processed in the worker pool, in parallel up to MAX_CONCURRENT_JOBS; a failed file
+    is reported in its item and never stops the rest. Every result has its own URLs, and
+    `download_url` is a ZIP of all successful results."""
+    start = time.perf_counter()
+    settings = state.settings
+    if len(files) > settings.batch_max_files:
+        state.metrics.rejections.labels(reason="too_many_files").inc()
+        raise TooManyFilesError(f"At most {settings.batch_max_files} files per batch; got {len(files)}.")
+    options = build_options(settings, form)
+    state.require_pipeline()
+    if state.pool.is_full():
+        state.metrics.rejections.labels(reason="busy").inc()
+        raise BusyError("The server is busy; retry shortly.", retry_after=state.pool.retry_after())
+    payloads: list[bytes | FacecraftError] = []
+    for upload in files:
+        try:
+            payloads.append(await read_upload(upload, settings.max_upload_bytes))
+        except FacecraftError as exc:
+            payloads.append(exc)
+    job_id = await asyncio.to_thread(state.store.create, "batch", len(files))
+    request.state.job_id = job_id
+    # A batch occupies at most the pool's width, so single requests still get a turn between items.
+    slots = asyncio.Semaphore(state.pool.workers)
+    names = [display_name(f.filename, i) for i, f in enumerate(files)]
+    done = await asyncio.gather(
+        *(
+            _batch_item(
+                state,
+                job_id,
+                index=i,
+                data=payload,
+                options=options,
+                name=names[i],
+                slots=slots,
+                return_base64=form.return_base64,
+            )
+            for i, payload in enumerate(payloads)
+        )
+    )
+    entries = [(archive_stem(files[i].filename, i), images) for i, (_, images) in enumerate(done) if images]
+    if entries:
+        await state.pool.run_waiting(work.build_zip, state.store, job_id, entries)
+    results = [item for item, _ in done]
+    successful = sum(item.success for item in results)
+    return BatchResponse(
+        job_id=job_id,
+        total=len(results),
+        successful=successful,
+        failed=len(results) - successful,
+        processing_time_ms=round((time.perf_counter() - start) * 1000),
+        download_url=download_url(job_id, "zip") if entries else None,
+        expires_at=time.time() + settings.cleanup_age_hours * 3600,
+        results=results,
+    )

@@ -1,0 +1,108 @@
+"""Response bodies, as documented in /docs and /openapi.json."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(examples=["no_face"])
+    message: str = Field(examples=["No face was found in the image."])
+    field: str | None = Field(default=None, description="The offending form field, for invalid_option.")
+
+
+class ErrorResponse(BaseModel):
+    success: bool = False
+    error: ErrorInfo
+    detail: str = Field(description="Same as error.message; kept for clients of the original API.")
+
+
+class FacePosition(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class OutputSize(BaseModel):
+    width: int
+    height: int
+
+
+class ProcessResult(BaseModel):
+    face_detected: bool = True
+    face_count: int = Field(description="Faces found in the photo (the largest is used).")
+    face_position: FacePosition = Field(description="The chosen face, in input-image pixels.")
+    output_size: OutputSize = Field(description="Measured size of the output image.")
+    file_size_bytes: int = Field(description="Size of the output in the requested output_format.")
+    output_format: str = Field(examples=["png"])
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="Time per pipeline stage.")
+
+
+class ProcessResponse(BaseModel):
+    success: bool = True
+    job_id: str = Field(examples=["3f9c2a7e41b04d6f9a1e55c0d2b7a8e1"])
+    processing_time_ms: int
+    result: ProcessResult
+    download_url: str = Field(description="URL of the output in the requested output_format.")
+    png_url: str = Field(examples=["/api/v1/download/3f9c2a7e41b04d6f9a1e55c0d2b7a8e1/png"])
+    jpg_url: str = Field(examples=["/api/v1/download/3f9c2a7e41b04d6f9a1e55c0d2b7a8e1/jpg"])
+    webp_url: str | None = None
+    expires_at: float = Field(description="Unix time after which the results are deleted.")
+    png_base64: str | None = None
+    jpg_base64: str | None = None
+    webp_base64: str | None = None
+
+
+class BatchItem(BaseModel):
+    index: int
+    filename: str = Field(description="The uploaded file name, sanitised; for display only.")
+    success: bool
+    error: str | None = Field(default=None, description="Stable error code when this file failed.")
+    error_message: str | None = None
+    face_count: int | None = None
+    download_url: str | None = Field(default=None, description="URL of this item in the requested output_format.")
+    png_url: str | None = None
+    jpg_url: str | None = None
+    webp_url: str | None = None
+    png_base64: str | None = None
+    jpg_base64: str | None = None
+    webp_base64: str | None = None
+
+
+class BatchResponse(BaseModel):
+    success: bool = True
+    job_id: str
+    total: int
+    successful: int
+    failed: int
+    processing_time_ms: int
+    download_url: str | None = Field(None, description="ZIP of every successful result; null when none succeeded.")
+    expires_at: float
+    results: list[BatchItem]
+
+
+class JobResponse(BaseModel):
+    job_id: str
+    kind: str = Field(examples=["single", "batch"])
+    status: str = Field(default="completed", examples=["completed"])
+    created_at: float
+    expires_at: float
+    formats: list[str] = Field(description="Downloadable artefacts of the job (png, jpg, webp, zip).")
+    urls: dict[str, str]
+    items: dict[str, list[str]] = Field(default_factory=dict, description="Batch item index -> formats.")
+
+
+class MessageResponse(BaseModel):
+    message: str
+    job_id: str
+
+
+class HealthResponse(BaseModel):
+    status: str = Field(default="healthy", examples=["healthy"])
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    models_loaded: bool
+    reason: str | None = None

@@ -1,0 +1,102 @@
+"""What one running app holds: settings, the pipeline (once loaded), the pool, the store, counters.
+
+The pipeline is built in a background thread at start-up so /health answers at once and /ready says
+503 "models loading" until the models are verified, loaded and warmed up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from facecraft.api.errors import ModelsLoadingError
+from facecraft.api.metrics import ApiMetrics
+from facecraft.config import Settings
+from facecraft.errors import FacecraftError, ModelUnavailableError, NoFaceError
+from facecraft.jobs.store import FileJobStore, JobStore
+from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.portrait import PortraitPipeline
+from facecraft.runtime.pool import WorkerPool
+
+log = logging.getLogger(__name__)
+
+PipelineFactory = Callable[[Settings], PortraitPipeline]
+
+
+def default_pipeline_factory(settings: Settings) -> PortraitPipeline:
+    from facecraft.pipeline.factory import build_pipeline  # noqa: PLC0415  (heavy imports: load lazily)
+
+    return build_pipeline(settings)
+
+
+def warm_up(pipeline: PortraitPipeline) -> None:
+    """One small synthetic run, so the first user request does not pay for lazy initialisation."""
+    grey = np.full((256, 256, 3), 128, np.uint8)
+    options = PortraitOptions.model_validate({"width": 64, "height": 64})
+    # A blank image has no face: detection runs, then the matting stage is run directly.
+    with contextlib.suppress(NoFaceError):
+        pipeline.process_rgb(grey, options)
+    pipeline.matter.matte(grey, options.matting)
+
+
+def pipeline_providers(pipeline: PortraitPipeline | None) -> list[str]:
+    """ONNX Runtime providers the ISNet session really uses (empty when unknown)."""
+    if pipeline is None:
+        return []
+    explicit = getattr(pipeline, "providers", None)
+    if isinstance(explicit, list | tuple):
+        return [str(p) for p in explicit]
+    # build_pipeline attaches the IsnetMatter as `pipeline.isnet`; older builds only hold it in the matter.
+    isnet: Any = getattr(pipeline, "isnet", None) or getattr(pipeline.matter, "_isnet_predict", None)
+    providers = getattr(isnet, "providers_in_use", None)
+    if providers is None and getattr(isnet, "session", None) is not None:
+        providers = isnet.session.get_providers()
+    return [str(p) for p in providers or []]
+
+
+class AppState:
+    def __init__(self, settings: Settings, pipeline_factory: PipelineFactory | None) -> None:
+        self.settings = settings
+        self.pipeline_factory = pipeline_factory or default_pipeline_factory
+        self.pipeline: PortraitPipeline | None = None
+        self.load_error: FacecraftError | None = None
+        self.started_at = time.time()
+        self.ready_at: float | None = None
+        self.metrics = ApiMetrics()
+        self.store: JobStore = FileJobStore(settings.output_dir, settings.cleanup_age_hours * 3600)
+        self.pool = WorkerPool(settings.max_concurrent_jobs, settings.max_queued_jobs)
+        self._loader: threading.Thread | None = None
+
+    def start_loading(self) -> None:
+        self._loader = threading.Thread(target=self._load, name="facecraft-model-loader", daemon=True)
+        self._loader.start()
+
+    def _load(self) -> None:
+        start = time.perf_counter()
+        try:
+            pipeline = self.pipeline_factory(self.settings)
+            warm_up(pipeline)
+        except FacecraftError as exc:
+            self.load_error = exc
+            log.error("models failed to load: %s", exc.message)
+            return
+        except Exception as exc:  # a broken install must show up in /ready, not kill the server
+            self.load_error = ModelUnavailableError("The models could not be loaded; see the server log.")
+            log.exception("models failed to load", exc_info=exc)
+            return
+        self.pipeline = pipeline
+        self.ready_at = time.time()
+        log.info("ready: models loaded and warmed up in %.1f s", time.perf_counter() - start)
+
+    def require_pipeline(self) -> PortraitPipeline:
+        if self.pipeline is not None:
+            return self.pipeline
+        if self.load_error is not None:
+            raise ModelUnavailableError(self.load_error.message, retry_after=30)
+        raise ModelsLoadingError("The models are still loading; retry shortly.", retry_after=5)

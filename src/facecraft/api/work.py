@@ -1,0 +1,72 @@
+"""What runs inside a worker thread: process, encode, store. Nothing here touches the event loop."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from facecraft.config import OutputFormat
+from facecraft.jobs.store import JobStore
+from facecraft.pipeline.encode import EncodedImage, encode_portrait
+from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.portrait import Portrait, PortraitPipeline
+
+
+@dataclass
+class Outcome:
+    portrait: Portrait
+    images: dict[OutputFormat, EncodedImage]
+
+
+def stored_formats(options: PortraitOptions) -> list[OutputFormat]:
+    """PNG and the size-capped JPEG always (the original's two files), WebP when asked for."""
+    formats = [OutputFormat.PNG, OutputFormat.JPG]
+    if options.output_format is OutputFormat.WEBP:
+        formats.append(OutputFormat.WEBP)
+    return formats
+
+
+def process_image(
+    pipeline: PortraitPipeline, data: bytes, options: PortraitOptions, formats: list[OutputFormat]
+) -> Outcome:
+    portrait = pipeline.process(data, options)
+    images = {fmt: encode_portrait(portrait, fmt, options) for fmt in formats}
+    return Outcome(portrait, images)
+
+
+def process_and_store(
+    pipeline: PortraitPipeline, store: JobStore, data: bytes, options: PortraitOptions
+) -> tuple[str, Outcome]:
+    """A single request: the job is created only once every format is encoded (no empty jobs)."""
+    outcome = process_image(pipeline, data, options, stored_formats(options))
+    job_id = store.create("single")
+    for fmt, image in outcome.images.items():
+        store.put_result(job_id, fmt.value, image.data)
+    return job_id, outcome
+
+
+def process_batch_item(
+    pipeline: PortraitPipeline,
+    store: JobStore,
+    job_id: str,
+    *,
+    index: int,
+    data: bytes,
+    options: PortraitOptions,
+) -> Outcome:
+    outcome = process_image(pipeline, data, options, stored_formats(options))
+    for fmt, image in outcome.images.items():
+        store.put_result(job_id, fmt.value, image.data, item=index)
+    return outcome
+
+
+def build_zip(store: JobStore, job_id: str, entries: list[tuple[str, dict[OutputFormat, EncodedImage]]]) -> None:
+    """One archive of every successful item; entry names are sanitised stems, never client paths."""
+    buffer = io.BytesIO()
+    # Images are already compressed; storing them avoids burning CPU for ~0% gain.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for stem, images in entries:
+            for fmt, image in images.items():
+                archive.writestr(f"{stem}.{fmt.value}", image.data)
+    store.put_result(job_id, "zip", buffer.getvalue())

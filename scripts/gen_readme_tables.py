@@ -70,7 +70,8 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {marker} -->\n)(?:.*?\n)?(<!-- END {marker} -->)", re.DOTALL)
         if not pattern.search(text):
             raise SystemExit(f"README.md lacks the <!-- BEGIN {marker} --> / <!-- END {marker} --> markers")
-        text = pattern.sub(lambda match, table=build(): match.group(1) + table + "\n" + match.group(2), text)
+        replacement = build() + "\n"
+        text = pattern.sub(lambda match, body=replacement: match.group(1) + body + match.group(2), text)
     return text
 
 

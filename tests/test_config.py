@@ -49,6 +49,7 @@ def test_cli_names_the_bad_variable_and_exits_nonzero(tmp_path: Path) -> None:
         [sys.executable, "-m", "facecraft.cli.main", "config"],
         capture_output=True,
         text=True,
+        check=False,
         cwd=tmp_path,
         env={"FACECRAFT_DEFAULT_BACKGROUND_R": "300", "PATH": "/usr/bin:/bin"},
     )

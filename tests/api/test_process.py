@@ -103,7 +103,16 @@ def test_errors_have_stable_codes(
 
 def test_output_too_large(client: httpx.Client, photo: Photo) -> None:
     _error(
-        _post(client, photo, "astronaut.jpg", width=2048, height=2048, max_kb=5, enhance_photo="false"),
+        _post(
+            client,
+            photo,
+            "astronaut.jpg",
+            width=2048,
+            height=2048,
+            max_kb=5,
+            enhance_photo="false",
+            output_format="jpg",
+        ),
         422,
         "output_too_large",
     )
@@ -159,3 +168,23 @@ def test_unknown_format_and_ids(client: httpx.Client) -> None:
     _error(client.get(f"/api/v1/download/{'a' * 32}/png"), 404, "not_found")
     _error(client.get("/api/v1/download/abc/png"), 404, "not_found")
     _error(client.get("/nope"), 404, "not_found")
+
+
+def test_large_png_is_not_refused_because_its_jpeg_cannot_fit(client: httpx.Client, photo) -> None:
+    """The JPEG companion is best-effort; only the requested format may fail the request."""
+    response = client.post(
+        "/api/v1/process",
+        files={"file": ("a.jpg", photo("grace_hopper.jpg"), "image/jpeg")},
+        data={"width": "1600", "height": "1600", "max_kb": "5", "enhance_face": "false", "matting": "fast"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["jpg_url"] is None
+    assert client.get(body["png_url"]).status_code == 200
+    asked_jpg = client.post(
+        "/api/v1/process",
+        files={"file": ("a.jpg", photo("grace_hopper.jpg"), "image/jpeg")},
+        data={"width": "1600", "height": "1600", "max_kb": "5", "output_format": "jpg", "matting": "fast"},
+    )
+    assert asked_jpg.status_code == 422
+    assert asked_jpg.json()["error"]["code"] == "output_too_large"

@@ -13,10 +13,9 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from facecraft import __version__
-from facecraft.api import routes_health, routes_jobs, routes_process
+from facecraft.api import routes_health, routes_jobs, routes_process, routes_web
 from facecraft.api.errors import install_error_handlers
 from facecraft.api.logs import RequestLogMiddleware, configure_logging
 from facecraft.api.security import install_security
@@ -32,7 +31,8 @@ background removed, as PNG (alpha), size-capped JPEG or WebP.
 
 Errors have the shape `{"error": {"code", "message"}, "detail"}`; `code` is stable.
 When the server sets FACECRAFT_API_KEY, send it in header `X-API-Key` (all but /health and /ready;
-the docs and this schema stay readable without it)."""
+the docs, this schema and the web page at / stay readable without it).
+Presets (GET /api/v1/presets) name common ID-photo sizes: send `preset=passport` and the like."""
 
 
 def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None) -> FastAPI:
@@ -68,10 +68,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.include_router(routes_health.router)
     app.include_router(routes_process.router)
     app.include_router(routes_jobs.router)
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    routes_web.install_web(app)  # the page at / (and /static), GET /api/v1/presets
 
     # Added innermost first: body limit, then key check, then CORS, then the request log outermost.
     app.add_middleware(BodyLimitMiddleware, settings=settings)

@@ -17,6 +17,7 @@ from facecraft.config import FacePolicy, MattingMode, OutputFormat, Settings
 from facecraft.errors import InvalidOptionError
 from facecraft.imaging.compose import parse_color
 from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.presets import PRESET_IDS, get_preset
 
 
 def _bounds(name: str) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class OptionForm:
     max_kb: int | None = None
     transparent_background: bool | None = None
     return_base64: bool = False
+    preset: str | None = None
 
 
 def option_form(
@@ -84,6 +86,15 @@ def option_form(
     max_kb: Annotated[int | None, Form(description=_describe("max_kb"), **_bounds("max_kb"))] = None,
     transparent_background: Annotated[bool | None, Form(description=_describe("transparent_background"))] = None,
     return_base64: Annotated[bool, Form(description="Embed the results as base64 in the JSON answer.")] = False,
+    preset: Annotated[
+        str | None,
+        Form(
+            description="A named output preset (GET /api/v1/presets): sets width, height, background, oval, "
+            "output_format, max_kb and face_margin; fields sent explicitly override it.",
+            max_length=40,
+            json_schema_extra={"enum": list(PRESET_IDS)},
+        ),
+    ] = None,
 ) -> OptionForm:
     return OptionForm(
         width,
@@ -103,12 +114,24 @@ def option_form(
         max_kb,
         transparent_background,
         return_base64,
+        preset,
     )
 
 
 def build_options(settings: Settings, form: OptionForm, **overrides: object) -> PortraitOptions:
-    """Merge the form over the settings' defaults; any bad value becomes invalid_option naming the field."""
-    values: dict[str, object] = {
+    """Merge the form over the preset (if any) over the settings' defaults.
+
+    `overrides` are the route's own values (None: leave the field alone). Any bad value becomes
+    invalid_option naming the field; an unknown preset names `preset`.
+    """
+    preset = get_preset(form.preset) if form.preset is not None else None
+    base = preset.option_values() if preset is not None else {}
+    r, g, b = (
+        parse_color(preset.background)
+        if preset is not None
+        else (settings.default_background_r, settings.default_background_g, settings.default_background_b)
+    )
+    explicit: dict[str, object] = {
         name: getattr(form, name)
         for name in (
             "width",
@@ -125,7 +148,8 @@ def build_options(settings: Settings, form: OptionForm, **overrides: object) -> 
             "transparent_background",
         )
     }
-    values.update(overrides)
+    values = {**base, **{key: value for key, value in explicit.items() if value is not None}}
+    values.update({key: value for key, value in overrides.items() if value is not None})
     if form.background is not None:
         try:
             values["background"] = parse_color(form.background)
@@ -133,9 +157,9 @@ def build_options(settings: Settings, form: OptionForm, **overrides: object) -> 
             raise InvalidOptionError(exc.message, field="background") from None
     elif (form.background_r, form.background_g, form.background_b) != (None, None, None):
         values["background"] = (
-            settings.default_background_r if form.background_r is None else form.background_r,
-            settings.default_background_g if form.background_g is None else form.background_g,
-            settings.default_background_b if form.background_b is None else form.background_b,
+            r if form.background_r is None else form.background_r,
+            g if form.background_g is None else form.background_g,
+            b if form.background_b is None else form.background_b,
         )
     try:
         return PortraitOptions.from_settings(settings, **values)

@@ -108,11 +108,11 @@ async def process_single(request: Request, state: State, file: Upload, form: Opt
         result=_result(outcome, fmt),
         download_url=download_url(job_id, fmt.value),
         png_url=download_url(job_id, "png"),
-        jpg_url=download_url(job_id, "jpg"),
+        jpg_url=download_url(job_id, "jpg") if OutputFormat.JPG in images else None,
         webp_url=download_url(job_id, "webp") if OutputFormat.WEBP in images else None,
         expires_at=time.time() + state.settings.cleanup_age_hours * 3600,
         png_base64=_b64(images[OutputFormat.PNG]) if form.return_base64 else None,
-        jpg_base64=_b64(images[OutputFormat.JPG]) if form.return_base64 else None,
+        jpg_base64=_b64(images.get(OutputFormat.JPG)) if form.return_base64 else None,
         webp_base64=_b64(images.get(OutputFormat.WEBP)) if form.return_base64 else None,
     )
 
@@ -133,8 +133,10 @@ async def process_quick(
     form: Options,
     size: Annotated[int | None, Form(ge=16, le=4096, description="Square output size (sets width and height).")] = None,
 ) -> Response:
-    """No job is stored. `output_format` defaults to PNG here, as in the original."""
-    overrides: dict[str, object] = {"output_format": form.output_format or OutputFormat.PNG}
+    """No job is stored. `output_format` defaults to PNG here, as in the original (or the preset's)."""
+    overrides: dict[str, object] = {}
+    if form.output_format is None and form.preset is None:
+        overrides["output_format"] = OutputFormat.PNG
     if size is not None:
         overrides.update(width=form.width or size, height=form.height or size)
     options = build_options(state.settings, form, **overrides)
@@ -199,11 +201,11 @@ async def _batch_item(
     item.face_count = outcome.portrait.face_count
     item.download_url = download_url(job_id, options.output_format.value, index)
     item.png_url = download_url(job_id, "png", index)
-    item.jpg_url = download_url(job_id, "jpg", index)
+    item.jpg_url = download_url(job_id, "jpg", index) if OutputFormat.JPG in images else None
     item.webp_url = download_url(job_id, "webp", index) if OutputFormat.WEBP in images else None
     if return_base64:
         item.png_base64 = _b64(images[OutputFormat.PNG])
-        item.jpg_base64 = _b64(images[OutputFormat.JPG])
+        item.jpg_base64 = _b64(images.get(OutputFormat.JPG))
         item.webp_base64 = _b64(images.get(OutputFormat.WEBP))
     return item, images
 

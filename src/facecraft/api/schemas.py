@@ -46,7 +46,10 @@ class ProcessResponse(BaseModel):
     result: ProcessResult
     download_url: str = Field(description="URL of the output in the requested output_format.")
     png_url: str = Field(examples=["/api/v1/download/3f9c2a7e41b04d6f9a1e55c0d2b7a8e1/png"])
-    jpg_url: str = Field(examples=["/api/v1/download/3f9c2a7e41b04d6f9a1e55c0d2b7a8e1/jpg"])
+    jpg_url: str | None = Field(
+        examples=["/api/v1/download/3f9c2a7e41b04d6f9a1e55c0d2b7a8e1/jpg"],
+        description="The JPEG under max_kb; null when another format was asked for and no JPEG fits max_kb.",
+    )
     webp_url: str | None = None
     expires_at: float = Field(description="Unix time after which the results are deleted.")
     png_base64: str | None = None

@@ -1,6 +1,7 @@
 """Optional API key and CORS.
 
-With FACECRAFT_API_KEY set, every path except the probes and the docs needs header `X-API-Key`.
+With FACECRAFT_API_KEY set, every path except the probes, the docs and the web page (/ and
+/static/*) needs header `X-API-Key`.
 The check runs as ASGI middleware, before the body is read, so an unauthenticated client cannot make
 the server receive and spool a 20 MB upload first. /docs and /openapi.json stay open: the schema
 describes the API but grants nothing, and the docs page needs it to offer "Authorize".
@@ -20,11 +21,17 @@ from facecraft.config import Settings
 
 API_KEY_HEADER = "X-API-Key"
 OPEN_PATHS = frozenset({"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/"})
+# The web page's own files (HTML, CSS, JS): public, so the page can load and ask for the key.
+OPEN_PREFIXES = ("/static/",)
 
 # Declared on the protected routers so the OpenAPI document shows the scheme; enforcement is below.
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER, auto_error=False, description="Needed when FACECRAFT_API_KEY is set."
 )
+
+
+def _is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def key_matches(expected: str, given: str | None) -> bool:
@@ -38,7 +45,7 @@ class ApiKeyMiddleware:
         self.api_key = api_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS":
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or _is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         header = API_KEY_HEADER.lower().encode()

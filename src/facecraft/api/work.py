@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import dataclass
 
 from facecraft.config import OutputFormat
+from facecraft.errors import OutputTooLargeError
 from facecraft.jobs.store import JobStore
 from facecraft.pipeline.encode import EncodedImage, encode_portrait
 from facecraft.pipeline.options import PortraitOptions
@@ -30,8 +31,16 @@ def stored_formats(options: PortraitOptions) -> list[OutputFormat]:
 def process_image(
     pipeline: PortraitPipeline, data: bytes, options: PortraitOptions, formats: list[OutputFormat]
 ) -> Outcome:
+    """Process once and encode every format. Only the requested format may fail the request: a large
+    PNG must not be refused because its companion JPEG cannot fit `max_kb` (that JPEG is left out)."""
     portrait = pipeline.process(data, options)
-    images = {fmt: encode_portrait(portrait, fmt, options) for fmt in formats}
+    images: dict[OutputFormat, EncodedImage] = {}
+    for fmt in formats:
+        try:
+            images[fmt] = encode_portrait(portrait, fmt, options)
+        except OutputTooLargeError:
+            if fmt is options.output_format:
+                raise
     return Outcome(portrait, images)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
 from tests.api.conftest import LiveServer
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -33,7 +33,7 @@ PAGE_HEADERS = {
 
 class PresetInfo(BaseModel):
     id: str = Field(examples=["passport"])
-    label: str = Field(examples=["Passport / ID photo, 35 × 45 mm"])
+    label: str = Field(examples=["Passport / ID, 35 × 45 mm"])
     width: int = Field(examples=[413])
     height: int = Field(examples=[531])
     background: str = Field(description="Background colour '#rrggbb'.", examples=["#f0f0f0"])

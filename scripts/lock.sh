@@ -21,3 +21,23 @@ compile -o "$tools/mediapipe.full" mediapipe.in
   echo "# mediapipe alone; install with: pip install --no-deps --require-hashes -r requirements/mediapipe.lock"
   awk '/^mediapipe==/{keep=1; print; next} keep && /^ +--hash/{print; next} {keep=0}' "$tools/mediapipe.full"
 } > mediapipe.lock
+# GPU image: NVIDIA's CUDA/cuDNN wheels that onnxruntime-gpu's [cuda,cudnn] extras name, resolved against
+# gpu.lock; keep only the packages gpu.lock does not pin (both files are installed together, --no-deps).
+compile -o "$tools/gpu-cuda.full" gpu-cuda.in
+python3 - "$tools/gpu-cuda.full" <<'PY'
+import re
+import sys
+
+pinned = set(re.findall(r"^([A-Za-z0-9._-]+)==", open("gpu.lock").read(), re.M))
+out = ["# CUDA / cuDNN wheels for onnxruntime-gpu (see gpu-cuda.in); install with gpu.lock, --no-deps --require-hashes"]
+keep = False
+for line in open(sys.argv[1]).read().splitlines():
+    match = re.match(r"^([A-Za-z0-9._-]+)==", line)
+    if match:
+        keep = match.group(1) not in pinned
+    elif not line.startswith(" "):
+        keep = False
+    if keep:
+        out.append(line)
+open("gpu-cuda.lock", "w").write("\n".join(out) + "\n")
+PY

@@ -39,6 +39,12 @@ class OutputFormat(StrEnum):
     WEBP = "webp"
 
 
+class Role(StrEnum):
+    ALL = "all"
+    API = "api"
+    WORKER = "worker"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -159,6 +165,58 @@ class Settings(BaseSettings):
     )
     batch_max_files: int = Field(50, ge=1, le=1000, description="Most files in one batch request.")
 
+    # --- scale-out (queue mode) -----------------------------------------------------------------
+    queue_url: str = Field(
+        "",
+        description="Empty: embedded mode (one process, local pool and disk). A Redis URL such as "
+        "`redis://redis:6379/0`: API replicas and `facecraft worker` processes share jobs through a queue on "
+        "that DB; uploads, results and job status live in the next DB (db 1 here). See docs/scaling.md.",
+    )
+    role: Role = Field(
+        Role.ALL,
+        description="Queue mode only: `api` (HTTP only, no models), `worker` (`facecraft serve` runs the worker) "
+        "or `all` (the API plus one worker process beside it).",
+    )
+    worker_concurrency: int = Field(
+        1, ge=1, le=64, description="Jobs one `facecraft worker` process runs at once (one inference thread each)."
+    )
+    result_ttl_seconds: int = Field(
+        3600,
+        ge=1,
+        le=30 * 86400,
+        description="Queue mode: how long results and job status stay in Redis (uploads keep at most 15 min).",
+    )
+    queue_max_depth: int = Field(
+        100, ge=1, le=1_000_000, description="Queue mode: jobs allowed to wait; beyond this requests get 429."
+    )
+    job_attempts: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Queue mode: how often a job may start; a photo that kills its worker each time then fails "
+        "with `worker_crashed`.",
+    )
+    job_timeout_seconds: float = Field(
+        120, gt=0, le=3600, description="Queue mode: how long /process waits for a worker before 504 `job_timeout`."
+    )
+    queue_heartbeat_timeout_seconds: float = Field(
+        15,
+        ge=2,
+        le=600,
+        description="Queue mode: a worker silent this long is dead and its job is rerun by another worker.",
+    )
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated host names that `webhook_url` may point to; empty = webhooks off.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Key for the `X-Facecraft-Signature: sha256=<hex>` HMAC of each webhook body; webhooks need it.",
+    )
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhooks to private, loopback and link-local addresses (tests, closed networks)."
+    )
+
     # --- security -----------------------------------------------------------------------------
     api_key: SecretStr | None = Field(
         None, description="When set, every endpoint but /health and /ready needs header `X-API-Key`."
@@ -175,6 +233,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -183,7 +248,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("api_key", mode="before")
+    @field_validator("api_key", "webhook_secret", mode="before")
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -57,3 +57,15 @@ class ModelUnavailableError(FacecraftError):
 
 class ModelChecksumError(ModelUnavailableError):
     code = "model_checksum_mismatch"
+
+
+class StorageFullError(FacecraftError):
+    """The result store has no space left (ENOSPC, quota): clears as results expire or are deleted."""
+
+    code = "storage_full"
+
+
+class StorageUnavailableError(FacecraftError):
+    """The result store cannot be written (read-only, missing, I/O error)."""
+
+    code = "storage_unavailable"

@@ -56,6 +56,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "model_unavailable": 503,
     "model_checksum_mismatch": 503,
     "models_loading": 503,
+    "storage_full": 507,
+    "storage_unavailable": 503,
+    "queue_unavailable": 503,  # queue mode: Redis down or restarting
+    "queue_full": 429,  # queue mode: FACECRAFT_QUEUE_MAX_DEPTH jobs waiting
+    "input_expired": 503,  # queue mode: the upload expired before a worker took the job
+    "job_timeout": 504,  # queue mode: no result within FACECRAFT_JOB_TIMEOUT_SECONDS
+    "worker_crashed": 500,  # queue mode: the job stopped its worker FACECRAFT_JOB_ATTEMPTS times
 }
 
 _CODE_BY_STATUS = {
@@ -85,7 +92,7 @@ def error_response(code: str, message: str, status: int, headers: dict[str, str]
 def facecraft_error_response(error: FacecraftError) -> JSONResponse:
     status = status_for(error)
     headers = {}
-    if status in (429, 503):
+    if status in (429, 503, 507):
         headers["Retry-After"] = str(error.details.get("retry_after", 5))
     extra: dict[str, Any] = {}
     field = error.details.get("field")

@@ -46,7 +46,12 @@ async def ready(state: State) -> Any:
     """Readiness: 200 only when every model is present, checksum-verified and loaded."""
     reason: str | None = None
     code = "model_unavailable"
-    if state.pipeline is None:
+    if state.runner.remote:  # queue mode: this replica has no models; it needs Redis
+        problem = await state.runner.ready_reason()
+        if problem is None:
+            return ReadyResponse(ready=True, models_loaded=False)
+        code, reason = problem
+    elif state.pipeline is None:
         if state.load_error is None:
             reason, code = "models are loading", "models_loading"
         else:
@@ -88,6 +93,9 @@ async def status(state: State) -> dict[str, Any]:
     overall = "operational" if loaded and all(m["loaded"] for m in models.values()) else "degraded"
     if not loaded and state.load_error is None:
         overall = "starting"
+    scale = await state.runner.scale_status()
+    if scale is not None:  # queue mode: the models live in the workers
+        overall = "operational" if scale.get("redis") == "ok" and scale.get("workers_alive") else "degraded"
     return {
         "status": overall,
         "version": __version__,
@@ -113,10 +121,12 @@ async def status(state: State) -> dict[str, Any]:
             "max_concurrent_jobs": state.pool.workers,
             "max_queued_jobs": state.pool.max_queued,
         },
+        "scale": scale or {"mode": "embedded"},
     }
 
 
 @router.get("/metrics", response_class=Response, dependencies=[Depends(api_key_scheme)])
 async def metrics(state: State) -> Response:
     """Prometheus exposition format."""
+    await state.runner.scale_status()  # queue mode: refresh the figures the scale collector reports
     return Response(state.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")

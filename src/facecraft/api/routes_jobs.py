@@ -15,6 +15,7 @@ from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
 from facecraft.errors import InvalidOptionError
 from facecraft.jobs.ids import is_job_id, parse_item
+from facecraft.jobs.status import JobStatus
 from facecraft.jobs.store import ARTEFACTS
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"], dependencies=[Depends(api_key_scheme)])
@@ -69,7 +70,12 @@ async def download_item(state: State, job_id: str, item: str, fmt: str) -> Respo
 
 @router.get("/jobs/{job_id}", response_model=JobResponse, responses=_MISSING)
 async def describe_job(state: State, job_id: str) -> JobResponse:
+    """A job's results; for jobs from POST /jobs also `status`: queued, running (with `stage`),
+    done (with `urls`) or failed (with `error.code`). Jobs from /process report `completed`."""
     _check(job_id)
+    status = await state.runner.job_status(job_id)
+    if status is not None and (status.is_async or status.state != "done"):
+        return await _job_progress(state, status)
     info = await asyncio.to_thread(state.store.describe, job_id)
     if info is None:
         raise NotFoundError("Job not found.")
@@ -81,6 +87,24 @@ async def describe_job(state: State, job_id: str) -> JobResponse:
         formats=info.formats,
         urls={fmt: download_url(job_id, fmt) for fmt in info.formats},
         items={str(index): formats for index, formats in info.items.items()},
+    )
+
+
+async def _job_progress(state: AppState, status: JobStatus) -> JobResponse:
+    info = await asyncio.to_thread(state.store.describe, status.job_id) if status.state == "done" else None
+    formats = info.formats if info is not None else []
+    expires = info.expires_at if info is not None else status.created_at + state.settings.result_ttl_seconds
+    return JobResponse(
+        job_id=status.job_id,
+        kind=status.kind,
+        status=status.state,
+        created_at=status.created_at,
+        expires_at=expires,
+        formats=formats,
+        urls={fmt: download_url(status.job_id, fmt) for fmt in formats},
+        stage=status.stage,
+        error={"code": status.code, "message": status.message or status.code} if status.code else None,
+        attempts=status.attempts,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -37,7 +38,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         415: "Not a decodable image (unsupported_image).",
         422: "no_face, multiple_faces, output_too_large or invalid_option (names the field).",
         429: "All workers busy and the queue full (busy); see Retry-After.",
-        503: "Models loading or unavailable; see Retry-After.",
+        503: "Models loading or unavailable, or the result store not writable; see Retry-After.",
+        507: "The result store is full (storage_full); see Retry-After.",
     }.items()
 }
 
@@ -50,12 +52,12 @@ def _b64(image: EncodedImage | None) -> str | None:
     return base64.b64encode(image.data).decode("ascii") if image is not None else None
 
 
-async def _run(state: AppState, request: Request, fn: Any, *args: Any) -> Any:
-    """Run `fn` in the pool, keeping counters, the in-flight gauge and the request log up to date."""
+async def _run(state: AppState, request: Request, call: Awaitable[Any]) -> Any:
+    """Await the runner's work, keeping counters, the in-flight gauge and the request log up to date."""
     start = time.perf_counter()
     state.metrics.in_flight.inc()
     try:
-        result = await state.pool.run(fn, *args)
+        result = await call
     except BusyError:
         state.metrics.rejections.labels(reason="busy").inc()
         raise
@@ -68,15 +70,15 @@ async def _run(state: AppState, request: Request, fn: Any, *args: Any) -> Any:
     finally:
         state.metrics.in_flight.dec()
     outcome = result[1] if isinstance(result, tuple) else result
-    request.state.timings = outcome.portrait.timings
-    state.metrics.record_image("ok", time.perf_counter() - start, outcome.portrait.timings)
+    request.state.timings = outcome.summary.timings
+    state.metrics.record_image("ok", time.perf_counter() - start, outcome.summary.timings)
     return result
 
 
 def _result(outcome: work.Outcome, fmt: OutputFormat) -> ProcessResult:
-    portrait = outcome.portrait
-    x, y, w, h = portrait.face_box.as_ints()
-    height, width = portrait.rgb.shape[:2]
+    portrait = outcome.summary
+    x, y, w, h = portrait.face_box
+    width, height = portrait.size
     return ProcessResult(
         face_count=portrait.face_count,
         face_position={"x": x, "y": y, "width": w, "height": h},
@@ -96,9 +98,9 @@ async def process_single(request: Request, state: State, file: Upload, form: Opt
     """
     start = time.perf_counter()
     options = build_options(state.settings, form)
-    pipeline = state.require_pipeline()
+    state.runner.require_ready()
     data = await read_upload(file, state.settings.max_upload_bytes)
-    job_id, outcome = await _run(state, request, work.process_and_store, pipeline, state.store, data, options)
+    job_id, outcome = await _run(state, request, state.runner.process_and_store(data, options))
     request.state.job_id = job_id
     fmt = options.output_format
     images = outcome.images
@@ -140,11 +142,11 @@ async def process_quick(
     if size is not None:
         overrides.update(width=form.width or size, height=form.height or size)
     options = build_options(state.settings, form, **overrides)
-    pipeline = state.require_pipeline()
+    state.runner.require_ready()
     data = await read_upload(file, state.settings.max_upload_bytes)
-    outcome = await _run(state, request, work.process_image, pipeline, data, options, [options.output_format])
+    outcome = await _run(state, request, state.runner.process_image(data, options, [options.output_format]))
     image = outcome.images[options.output_format]
-    portrait = outcome.portrait
+    portrait = outcome.summary
     return Response(
         image.data,
         media_type=image.media_type,
@@ -170,23 +172,15 @@ async def _batch_item(
     try:
         if isinstance(data, FacecraftError):
             raise data
-        pipeline = state.require_pipeline()
+        state.runner.require_ready()
         async with slots:
             start = time.perf_counter()
             state.metrics.in_flight.inc()
             try:
-                outcome = await state.pool.run_waiting(
-                    work.process_batch_item,
-                    pipeline,
-                    state.store,
-                    job_id,
-                    index=index,
-                    data=data,
-                    options=options,
-                )
+                outcome = await state.runner.process_batch_item(job_id, index=index, data=data, options=options)
             finally:
                 state.metrics.in_flight.dec()
-        state.metrics.record_image("ok", time.perf_counter() - start, outcome.portrait.timings)
+        state.metrics.record_image("ok", time.perf_counter() - start, outcome.summary.timings)
     except FacecraftError as exc:
         state.metrics.record_image(exc.code, 0.0)
         item.error, item.error_message = exc.code, exc.message
@@ -198,7 +192,7 @@ async def _batch_item(
         return item, None
     images = outcome.images
     item.success = True
-    item.face_count = outcome.portrait.face_count
+    item.face_count = outcome.summary.face_count
     item.download_url = download_url(job_id, options.output_format.value, index)
     item.png_url = download_url(job_id, "png", index)
     item.jpg_url = download_url(job_id, "jpg", index) if OutputFormat.JPG in images else None
@@ -226,10 +220,12 @@ async def process_batch(
         state.metrics.rejections.labels(reason="too_many_files").inc()
         raise TooManyFilesError(f"At most {settings.batch_max_files} files per batch; got {len(files)}.")
     options = build_options(settings, form)
-    state.require_pipeline()
-    if state.pool.is_full():
-        state.metrics.rejections.labels(reason="busy").inc()
-        raise BusyError("The server is busy; retry shortly.", retry_after=state.pool.retry_after())
+    state.runner.require_ready()
+    try:
+        await state.runner.check_capacity(len(files))
+    except FacecraftError as exc:
+        state.metrics.rejections.labels(reason=exc.code).inc()
+        raise
     payloads: list[bytes | FacecraftError] = []
     for upload in files:
         try:
@@ -239,7 +235,7 @@ async def process_batch(
     job_id = await asyncio.to_thread(state.store.create, "batch", len(files))
     request.state.job_id = job_id
     # A batch occupies at most the pool's width, so single requests still get a turn between items.
-    slots = asyncio.Semaphore(state.pool.workers)
+    slots = asyncio.Semaphore(state.runner.batch_width)
     names = [display_name(f.filename, i) for i, f in enumerate(files)]
     done = await asyncio.gather(
         *(

@@ -94,6 +94,16 @@ class JobResponse(BaseModel):
     formats: list[str] = Field(description="Downloadable artefacts of the job (png, jpg, webp, zip).")
     urls: dict[str, str]
     items: dict[str, list[str]] = Field(default_factory=dict, description="Batch item index -> formats.")
+    stage: str | None = Field(None, description="While `running`: processing, encoding or storing.")
+    error: dict[str, str] | None = Field(None, description="When `failed`: {code, message}.")
+    attempts: int | None = Field(None, description="Times a worker started the job (more than 1 after a crash).")
+
+
+class JobAccepted(BaseModel):
+    success: bool = True
+    job_id: str
+    status: str = Field(examples=["queued"])
+    status_url: str = Field(examples=["/api/v1/jobs/3f9c2a7e41b04d6f9a1e55c0d2b7a8e1"])
 
 
 class MessageResponse(BaseModel):

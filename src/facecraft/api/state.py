@@ -17,6 +17,7 @@ import numpy as np
 
 from facecraft.api.errors import ModelsLoadingError
 from facecraft.api.metrics import ApiMetrics
+from facecraft.api.runners import EmbeddedRunner, QueueRunner, Runner, ScaleCollector
 from facecraft.config import Settings
 from facecraft.errors import FacecraftError, ModelUnavailableError, NoFaceError
 from facecraft.jobs.store import FileJobStore, JobStore
@@ -71,9 +72,19 @@ class AppState:
         self.metrics = ApiMetrics()
         self.store: JobStore = FileJobStore(settings.output_dir, settings.cleanup_age_hours * 3600)
         self.pool = WorkerPool(settings.max_concurrent_jobs, settings.max_queued_jobs)
+        self.runner: Runner
+        if settings.queue_url:  # queue mode: no models here, work goes to `facecraft worker` processes
+            queue_runner = QueueRunner(settings)
+            self.store = queue_runner.store
+            self.metrics.registry.register(ScaleCollector(queue_runner))
+            self.runner = queue_runner
+        else:
+            self.runner = EmbeddedRunner(settings, self.pool, self.store, self.require_pipeline)
         self._loader: threading.Thread | None = None
 
     def start_loading(self) -> None:
+        if self.runner.remote:
+            return
         self._loader = threading.Thread(target=self._load, name="facecraft-model-loader", daemon=True)
         self._loader.start()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from dataclasses import dataclass
@@ -14,9 +15,24 @@ from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
 
 
+@dataclass(frozen=True)
+class PortraitSummary:
+    """What a response says about a processed photo; all that crosses the queue besides the images."""
+
+    face_count: int
+    face_box: tuple[int, int, int, int]  # x, y, width, height in input pixels
+    size: tuple[int, int]  # output width, height
+    timings: dict[str, float]
+
+    @classmethod
+    def of(cls, portrait: Portrait) -> PortraitSummary:
+        height, width = portrait.rgb.shape[:2]
+        return cls(portrait.face_count, portrait.face_box.as_ints(), (int(width), int(height)), portrait.timings)
+
+
 @dataclass
 class Outcome:
-    portrait: Portrait
+    summary: PortraitSummary
     images: dict[OutputFormat, EncodedImage]
 
 
@@ -41,7 +57,7 @@ def process_image(
         except OutputTooLargeError:
             if fmt is options.output_format:
                 raise
-    return Outcome(portrait, images)
+    return Outcome(PortraitSummary.of(portrait), images)
 
 
 def process_and_store(
@@ -50,8 +66,15 @@ def process_and_store(
     """A single request: the job is created only once every format is encoded (no empty jobs)."""
     outcome = process_image(pipeline, data, options, stored_formats(options))
     job_id = store.create("single")
-    for fmt, image in outcome.images.items():
-        store.put_result(job_id, fmt.value, image.data)
+    try:
+        for fmt, image in outcome.images.items():
+            store.put_result(job_id, fmt.value, image.data)
+    except BaseException:
+        # A failed write (disk full) must not leave a job with some formats missing; the write's own
+        # error is the one to report, so a failing delete is not allowed to replace it.
+        with contextlib.suppress(Exception):
+            store.delete(job_id)
+        raise
     return job_id, outcome
 
 

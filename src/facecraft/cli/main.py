@@ -30,7 +30,7 @@ def format_settings_error(exc: ValidationError) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from facecraft.cli import models_cmd, process_cmd, serve_cmd  # noqa: PLC0415
+    from facecraft.cli import models_cmd, process_cmd, serve_cmd, worker_cmd  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="facecraft", description="Self-hosted portrait processing.")
     parser.add_argument("--version", action="version", version=f"facecraft {__version__}")
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.register(commands)
     process_cmd.register(commands)
     models_cmd.register(commands)
+    worker_cmd.register(commands)
     config = commands.add_parser("config", help="Print the effective settings (secrets hidden).")
     config.set_defaults(handler=_print_config)
     return parser
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _print_config(_: argparse.Namespace) -> int:
     settings = settings_or_exit()
     for name, value in settings.model_dump(mode="json").items():
-        shown = "(set)" if name == "api_key" and value else value
+        shown = "(set)" if name in ("api_key", "webhook_secret") and value else value
         print(f"FACECRAFT_{name.upper()}={shown if shown is not None else ''}")
     return 0
 

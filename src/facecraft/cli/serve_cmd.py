@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from typing import Any
+
+from facecraft.config import Role, Settings
 
 
 def register(commands: Any) -> None:
@@ -14,11 +18,30 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415
-
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415
 
     settings = settings_or_exit()
+    if settings.queue_url and settings.role is Role.WORKER:
+        # The same image runs as a worker with FACECRAFT_ROLE=worker and its usual command.
+        from facecraft.cli import worker_cmd  # noqa: PLC0415
+
+        return worker_cmd.run(argparse.Namespace(concurrency=None))
+    helper = None
+    if settings.queue_url and settings.role is Role.ALL:
+        # One container that is a whole queue-mode service: the API plus one worker process.
+        helper = subprocess.Popen([sys.executable, "-m", "facecraft.cli.main", "worker"])
+    try:
+        _serve(args, settings)
+    finally:
+        if helper is not None:
+            helper.terminate()
+            helper.wait(timeout=60)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn  # noqa: PLC0415
+
     uvicorn.run(
         "facecraft.api.app:create_app",
         factory=True,
@@ -30,4 +53,3 @@ def run(args: argparse.Namespace) -> int:
         proxy_headers=True,
         timeout_graceful_shutdown=30,
     )
-    return 0

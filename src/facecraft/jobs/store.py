@@ -13,19 +13,35 @@ a fixed artefact name and an integer item index: nothing a client typed is ever 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import shutil
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facecraft.errors import StorageFullError, StorageUnavailableError
 from facecraft.jobs.files import write_atomic
 from facecraft.jobs.ids import is_job_id, new_job_id
 
 ARTEFACTS = frozenset({"png", "jpg", "webp", "zip"})
 _META = "job.json"
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """A failed write becomes storage_full or storage_unavailable; the OS message (a path) stays in the log."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFullError("The result store is full; retry later.", retry_after=60) from exc
+        raise StorageUnavailableError("The result store cannot be written; retry later.", retry_after=30) from exc
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,11 @@ class JobInfo:
     expires_at: float
     formats: list[str] = field(default_factory=list)  # artefacts stored at job level
     items: dict[int, list[str]] = field(default_factory=dict)  # batch item -> artefacts
+
+
+def _raise_unless_missing(_function: Any, _path: str, exc_info: Any) -> None:
+    if not isinstance(exc_info[1], FileNotFoundError):
+        raise exc_info[1]
 
 
 class JobStore(ABC):
@@ -84,10 +105,15 @@ class FileJobStore(JobStore):
     def create(self, kind: str, item_count: int = 0) -> str:
         job_id = new_job_id()
         job_dir = self.root / job_id
-        job_dir.mkdir(parents=True)  # no exist_ok: a collision of 128 random bits is a bug worth seeing
         now = time.time()
         meta = {"kind": kind, "created_at": now, "expires_at": now + self.ttl_seconds, "items": item_count}
-        write_atomic(job_dir / _META, json.dumps(meta).encode())
+        with storage_errors():
+            job_dir.mkdir(parents=True)  # no exist_ok: a collision of 128 random bits is a bug worth seeing
+            try:
+                write_atomic(job_dir / _META, json.dumps(meta).encode())
+            except OSError:
+                shutil.rmtree(job_dir, ignore_errors=True)  # no job folder without its metadata
+                raise
         return job_id
 
     def put_result(self, job_id: str, artefact: str, data: bytes, item: int | None = None) -> None:
@@ -97,8 +123,9 @@ class FileJobStore(JobStore):
         target = self._artefact_path(job_dir, artefact, item)
         if target is None:
             raise ValueError(f"unknown artefact {artefact!r}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, data)
+        with storage_errors():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, data)
 
     def get_result(self, job_id: str, artefact: str, item: int | None = None) -> bytes | None:
         job_dir = self._job_dir(job_id)
@@ -128,7 +155,10 @@ class FileJobStore(JobStore):
         job_dir = self._job_dir(job_id)
         if job_dir is None or not job_dir.is_dir():
             return False
-        shutil.rmtree(job_dir, ignore_errors=True)
+        # Errors other than "already gone" (a concurrent delete) are raised: on a read-only disk the
+        # client must not hear "deleted" while the files stay.
+        with storage_errors():
+            shutil.rmtree(job_dir, onerror=_raise_unless_missing)
         return True
 
     def cleanup(self, now: float | None = None) -> int:

@@ -51,7 +51,8 @@ class FaceDetector:
         scale = min(1.0, _DETECTION_MAX_SIDE / max(height, width))
         small = rgb
         if scale < 1.0:
-            small_size = (round(width * scale), round(height * scale))
+            # At least 1 px: a 40000x1 strip would otherwise round to 0 rows and make OpenCV throw.
+            small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
             small = np.asarray(cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
         result = self._solution().process(np.ascontiguousarray(small))
         faces = [_to_face(detection, width, height) for detection in (result.detections or [])]

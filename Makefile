@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FACECRAFT_MODELS_DIR ?= $(CURDIR)/models
 
-.PHONY: venv models serve test lint typecheck unit bench docs-tables lock clean
+.PHONY: venv models serve test lint typecheck unit bench docs-tables lock clean docker docker-gpu docker-ci
 
 # Hash-locked install. mediapipe comes from its own lock with --no-deps (see requirements/README.md).
 $(BIN)/.installed: requirements/runtime.lock requirements/mediapipe.lock requirements/dev.lock requirements/build.lock pyproject.toml
@@ -47,3 +47,20 @@ clean:
 
 docs-tables: venv
 	$(BIN)/python scripts/gen_readme_tables.py
+
+# Docker images (docker/Dockerfile; BuildKit; see scripts/docker-ci.sh for the full CI sequence).
+DOCKER_BUILD = DOCKER_BUILDKIT=1 $$(scripts/docker-engine.sh env | sed -n 's/^DOCKER=//p') build -f docker/Dockerfile \
+	--build-arg VERSION=$$(sed -n 's/^__version__ = "\(.*\)"/\1/p' src/facecraft/__init__.py) \
+	--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+docker:
+	$(DOCKER_BUILD) --build-arg DEVICE=cpu -t facecraft:cpu -t djok/facecraft:cpu .
+
+# GPU image (onnxruntime-gpu + NVIDIA CUDA/cuDNN wheels); not part of CI by default (large download).
+docker-gpu:
+	$(DOCKER_BUILD) --build-arg DEVICE=gpu -t facecraft:gpu -t djok/facecraft:gpu .
+
+# Engine, base image, lint, CPU build, size, smoke, offline, compose, docker tests.
+docker-ci:
+	scripts/docker-ci.sh

@@ -55,7 +55,7 @@ stop_engine() {
     say "no dockerd started by this script (no $PIDFILE)"
   fi
   # dockerd leaves these mounts behind when it is killed.
-  for m in $(awk -v r="$DOCKER_ROOT" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+  awk -v r="$DOCKER_ROOT" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
 }

@@ -50,7 +50,9 @@ rm -f "$rootfs.log"
 
 # pip must be allowed to install into the image's venvs/system (python:3.11-slim has no such marker).
 rm -f "$rootfs"/usr/lib/python3*/EXTERNALLY-MANAGED
-# This network intercepts TLS: trust the host's extra CAs so pip inside builds can verify the index.
+# This network intercepts TLS: trust the host's extra CAs so pip and npm inside builds can verify the
+# index (PIP_CERT / NODE_EXTRA_CA_CERTS below point both at the system bundle; the official image
+# needs neither).
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
   chroot "$rootfs" update-ca-certificates >/dev/null
@@ -64,6 +66,8 @@ say "importing as $TAG"
 tar -C "$rootfs" -c . | "$DOCKER" import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV LANG=C.UTF-8' \
+  --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
+  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["python3"]' \
   - "$TAG" >/dev/null
 say "$TAG built in $(($(date +%s) - start)) s, $("$DOCKER" image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}')"

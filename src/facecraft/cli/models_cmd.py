@@ -54,7 +54,7 @@ def _verify(args: argparse.Namespace) -> int:
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415
     from facecraft.errors import FacecraftError  # noqa: PLC0415
     from facecraft.models.verify import load_check, verify_models  # noqa: PLC0415
-    from facecraft.runtime.device import resolve_providers  # noqa: PLC0415
+    from facecraft.runtime.device import confirm_device, resolve_providers  # noqa: PLC0415
 
     settings = settings_or_exit()
     statuses = verify_models(settings.models_dir)
@@ -66,8 +66,9 @@ def _verify(args: argparse.Namespace) -> int:
         return 1
     if args.load:
         try:
-            providers, device = resolve_providers(settings.device)
-            load_check(settings.models_dir, providers)
+            providers, expected = resolve_providers(settings.device)
+            device = load_check(settings.models_dir, providers)
+            confirm_device(settings.device, expected, device)
         except FacecraftError as exc:
             print(f"facecraft: {exc.code}: {exc.message}", file=sys.stderr)
             return 1

@@ -17,6 +17,7 @@ import numpy as np
 from facecraft.errors import ModelUnavailableError
 from facecraft.models.mediapipe_loader import import_mediapipe
 from facecraft.models.registry import MODELS, ModelSpec, get_model, model_path
+from facecraft.runtime.device import session_device
 from facecraft.runtime.sessions import create_session, run_isnet
 
 _CHUNK = 1 << 20
@@ -93,10 +94,11 @@ def require_models(models_dir: Path) -> None:
         )
 
 
-def load_check(models_dir: Path, providers: list[str] | None = None) -> None:
+def load_check(models_dir: Path, providers: list[str] | None = None) -> str:
     """Build every model once, as the server will: an ISNet session and the three MediaPipe solutions.
 
     Catches what a hash cannot: a broken ONNX Runtime or mediapipe install, a missing CUDA library.
+    Returns the device the ISNet session really runs on ("cuda" or "cpu").
     """
     require_models(models_dir)
     isnet = model_path(get_model("isnet"), models_dir)
@@ -115,3 +117,4 @@ def load_check(models_dir: Path, providers: list[str] | None = None) -> None:
         raise ModelUnavailableError("mediapipe solutions failed to load", reason=str(exc)) from exc
     for solution in built:
         solution.close()
+    return session_device(session.get_providers())

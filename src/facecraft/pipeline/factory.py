@@ -12,7 +12,7 @@ from facecraft.pipeline.landmarks import EyeLocator
 from facecraft.pipeline.matte import PersonMatter
 from facecraft.pipeline.portrait import PortraitPipeline
 from facecraft.pipeline.restore import BuiltinRestorer, FaceRestorer, OnnxFaceRestorer
-from facecraft.runtime.device import resolve_providers
+from facecraft.runtime.device import confirm_device, resolve_providers
 from facecraft.runtime.sessions import IsnetMatter
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,11 @@ def build_pipeline(settings: Settings) -> PortraitPipeline:
     if settings.predictor_path is not None:
         log.warning("FACECRAFT_PREDICTOR_PATH is ignored: eyes come from the bundled MediaPipe face mesh")
     require_models(settings.models_dir)
-    providers, _ = resolve_providers(settings.device)
+    providers, expected_device = resolve_providers(settings.device)
     isnet_file = model_path(get_model("isnet"), settings.models_dir)
     assert isnet_file is not None  # a models-dir model always has a path
     isnet = IsnetMatter(isnet_file, providers, settings.matting_size, settings.inference_threads)
+    confirm_device(settings.device, expected_device, isnet.device)
     restorer: FaceRestorer = BuiltinRestorer()
     if settings.effective_restorer_path is not None:
         restorer = OnnxFaceRestorer.load(settings.effective_restorer_path, providers)

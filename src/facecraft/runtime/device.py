@@ -43,3 +43,20 @@ def resolve_providers(device: Device) -> tuple[list[str], str]:
 def session_device(providers_in_use: list[str]) -> str:
     """What a built session really runs on: ORT drops CUDA quietly when its libraries fail to load."""
     return "cuda" if providers_in_use and providers_in_use[0] == CUDA else "cpu"
+
+
+def confirm_device(requested: Device, expected: str, used: str) -> None:
+    """Compare the device a built session really uses with the one asked for.
+
+    ORT lists CUDAExecutionProvider whenever onnxruntime-gpu is installed, but drops it quietly when the
+    CUDA libraries or the driver fail to load; only the built session tells. `cuda` then refuses to run,
+    `auto` says loudly that it runs on the CPU.
+    """
+    if expected == used:
+        return
+    if requested is Device.CUDA:
+        raise ModelUnavailableError(
+            "FACECRAFT_DEVICE=cuda but ONNX Runtime could not use the GPU (driver or CUDA libraries missing; "
+            "run the :gpu image with --gpus all on a host with the NVIDIA driver), or set FACECRAFT_DEVICE=auto"
+        )
+    log.warning("FACECRAFT_DEVICE=%s: CUDA failed to initialise in ONNX Runtime; running on the CPU", requested.value)

@@ -26,13 +26,13 @@ class EncodedImage:
 
 def encode_portrait(portrait: Portrait, fmt: OutputFormat, options: PortraitOptions) -> EncodedImage:
     """Encode in `fmt`. JPEG has no alpha, so it always gets the background colour."""
-    flat = composite_over_color(portrait.rgb, portrait.alpha, options.background)
     if fmt is OutputFormat.JPG:
+        flat = composite_over_color(portrait.rgb, portrait.alpha, options.background)
         data, quality = encode_jpeg_max_kb(flat, options.max_kb)
         return EncodedImage(data, fmt, quality)
     if options.transparent_background:
         rgb, alpha = portrait.rgb, portrait.alpha
     else:
-        rgb, alpha = flat, None
+        rgb, alpha = composite_over_color(portrait.rgb, portrait.alpha, options.background), None
     data = encode_png(rgb, alpha) if fmt is OutputFormat.PNG else encode_webp(rgb, alpha)
     return EncodedImage(data, fmt)

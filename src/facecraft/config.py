@@ -98,8 +98,7 @@ class Settings(BaseSettings):
         ge=256,
         le=1024,
         multiple_of=32,
-        description="ISNet input size for the person crop (multiple of 32). 448 costs 0.22 of a 1024 inference "
-        "with a matte IoU of 0.975 against 512 (benchmarks/isnet_sizes.py); 512 is slightly crisper.",
+        description="ISNet input size for the person crop (multiple of 32); see docs/pipeline.md.",
     )
     restorer_path: Path | None = Field(
         None,
@@ -168,9 +167,8 @@ class Settings(BaseSettings):
     # --- scale-out (queue mode) -----------------------------------------------------------------
     queue_url: str = Field(
         "",
-        description="Empty: embedded mode (one process, local pool and disk). A Redis URL such as "
-        "`redis://redis:6379/0`: API replicas and `facecraft worker` processes share jobs through a queue on "
-        "that DB; uploads, results and job status live in the next DB (db 1 here). See docs/scaling.md.",
+        description="Empty: one process. A Redis URL (`redis://redis:6379/0`): API replicas and workers share "
+        "jobs through a queue on that DB, data in the next one. See docs/scaling.md.",
     )
     role: Role = Field(
         Role.ALL,

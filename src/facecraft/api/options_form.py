@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from facecraft.config import FacePolicy, MattingMode, OutputFormat, Settings
 from facecraft.errors import InvalidOptionError
 from facecraft.imaging.compose import parse_color
-from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.options import SCALAR_OPTIONS, PortraitOptions
 from facecraft.pipeline.presets import PRESET_IDS, get_preset
 
 
@@ -131,23 +131,7 @@ def build_options(settings: Settings, form: OptionForm, **overrides: object) -> 
         if preset is not None
         else (settings.default_background_r, settings.default_background_g, settings.default_background_b)
     )
-    explicit: dict[str, object] = {
-        name: getattr(form, name)
-        for name in (
-            "width",
-            "height",
-            "face_margin",
-            "use_oval_mask",
-            "enhance_face",
-            "enhance_fidelity",
-            "enhance_photo",
-            "matting",
-            "face_policy",
-            "output_format",
-            "max_kb",
-            "transparent_background",
-        )
-    }
+    explicit: dict[str, object] = {name: getattr(form, name) for name in SCALAR_OPTIONS}
     values = {**base, **{key: value for key, value in explicit.items() if value is not None}}
     values.update({key: value for key, value in overrides.items() if value is not None})
     if form.background is not None:

@@ -6,22 +6,18 @@ The pipeline is built in a background thread at start-up so /health answers at o
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from facecraft.api.errors import ModelsLoadingError
 from facecraft.api.metrics import ApiMetrics
 from facecraft.api.runners import EmbeddedRunner, QueueRunner, Runner, ScaleCollector
 from facecraft.config import Settings
-from facecraft.errors import FacecraftError, ModelUnavailableError, NoFaceError
+from facecraft.errors import FacecraftError, ModelUnavailableError
 from facecraft.jobs.store import FileJobStore, JobStore
-from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import PortraitPipeline
 from facecraft.runtime.pool import WorkerPool
 
@@ -34,16 +30,6 @@ def default_pipeline_factory(settings: Settings) -> PortraitPipeline:
     from facecraft.pipeline.factory import build_pipeline  # noqa: PLC0415  (heavy imports: load lazily)
 
     return build_pipeline(settings)
-
-
-def warm_up(pipeline: PortraitPipeline) -> None:
-    """One small synthetic run, so the first user request does not pay for lazy initialisation."""
-    grey = np.full((256, 256, 3), 128, np.uint8)
-    options = PortraitOptions.model_validate({"width": 64, "height": 64})
-    # A blank image has no face: detection runs, then the matting stage is run directly.
-    with contextlib.suppress(NoFaceError):
-        pipeline.process_rgb(grey, options)
-    pipeline.matter.matte(grey, options.matting)
 
 
 def pipeline_providers(pipeline: PortraitPipeline | None) -> list[str]:
@@ -92,7 +78,7 @@ class AppState:
         start = time.perf_counter()
         try:
             pipeline = self.pipeline_factory(self.settings)
-            warm_up(pipeline)
+            pipeline.warm_up()
         except FacecraftError as exc:
             self.load_error = exc
             log.error("models failed to load: %s", exc.message)

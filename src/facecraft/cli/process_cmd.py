@@ -14,7 +14,7 @@ from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import FacecraftError
 from facecraft.jobs.files import write_atomic
 from facecraft.pipeline.encode import encode_portrait
-from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.options import SCALAR_OPTIONS, PortraitOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -55,23 +55,7 @@ def _options(args: argparse.Namespace) -> PortraitOptions:
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415 - avoids an import cycle
     from facecraft.imaging.compose import parse_color  # noqa: PLC0415
 
-    overrides: dict[str, object] = {
-        name: getattr(args, name)
-        for name in (
-            "width",
-            "height",
-            "face_margin",
-            "use_oval_mask",
-            "transparent_background",
-            "enhance_face",
-            "enhance_fidelity",
-            "enhance_photo",
-            "matting",
-            "face_policy",
-            "output_format",
-            "max_kb",
-        )
-    }
+    overrides: dict[str, object] = {name: getattr(args, name) for name in SCALAR_OPTIONS}
     if args.size is not None:
         overrides["width"] = overrides["height"] = args.size
     if args.background is not None:

@@ -27,11 +27,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import redis
 
 from facecraft.config import OutputFormat, Settings
-from facecraft.errors import FacecraftError, NoFaceError
+from facecraft.errors import FacecraftError
 from facecraft.jobs import queue
 from facecraft.jobs.redis_store import (
     DONE_SIGNAL_TTL_SECONDS,
@@ -77,14 +76,6 @@ def test_fault(data: bytes) -> None:
     slow_on, _, seconds = os.environ.get("FACECRAFT_TEST_SLOW_ON", "").partition(":")
     if slow_on and hashlib.sha256(data).hexdigest().startswith(slow_on.lower()):
         time.sleep(float(seconds or 5))
-
-
-def warm_up(pipeline: PortraitPipeline) -> None:
-    grey = np.full((256, 256, 3), 128, np.uint8)
-    options = PortraitOptions.model_validate({"width": 64, "height": 64})
-    with contextlib.suppress(NoFaceError):
-        pipeline.process_rgb(grey, options)
-    pipeline.matter.matte(grey, options.matting)
 
 
 class JobWorker:
@@ -239,7 +230,7 @@ def run_worker(settings: Settings, pipeline: PortraitPipeline | None = None) -> 
         start = time.perf_counter()
         try:
             pipeline = build_pipeline(settings)  # verifies every model's SHA-256 first
-            warm_up(pipeline)
+            pipeline.warm_up()
         except FacecraftError as exc:
             log.error("models failed to load: %s", exc.message)
             return 1

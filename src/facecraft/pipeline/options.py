@@ -63,3 +63,8 @@ class PortraitOptions(BaseModel):
         values = cls.defaults_from(settings)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls.model_validate(values)
+
+
+# Options a front end passes through one by one; the background colour is assembled from its parts
+# (r/g/b fields, a hex string, a preset) by each front end.
+SCALAR_OPTIONS: tuple[str, ...] = tuple(name for name in PortraitOptions.model_fields if name != "background")

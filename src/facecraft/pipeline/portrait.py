@@ -9,6 +9,7 @@ works on the working crop (at most the output size), so a 12 MP photo becomes a 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,15 @@ class PortraitPipeline:
         self.max_pixels = max_pixels
         # The ISNet session, for /status (device and providers actually in use); set by the factory.
         self.isnet: IsnetMatter | None = None
+
+    def warm_up(self) -> None:
+        """One small synthetic run, so the first real request does not pay for lazy initialisation."""
+        grey = np.full((256, 256, 3), 128, np.uint8)
+        options = PortraitOptions(width=64, height=64)
+        # A blank image has no face: detection and landmarks run, then the matting stage is run directly.
+        with contextlib.suppress(NoFaceError):
+            self.process_rgb(grey, options)
+        self.matter.matte(grey, options.matting)
 
     def process(self, data: bytes, options: PortraitOptions) -> Portrait:
         watch = Stopwatch()

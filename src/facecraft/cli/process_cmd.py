@@ -15,6 +15,7 @@ from facecraft.errors import FacecraftError
 from facecraft.jobs.files import write_atomic
 from facecraft.pipeline.encode import encode_portrait
 from facecraft.pipeline.options import SCALAR_OPTIONS, PortraitOptions
+from facecraft.pipeline.presets import PRESETS, get_preset
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -23,6 +24,9 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("process", help="Process photos or folders of photos into headshots.")
     parser.add_argument("inputs", nargs="+", type=Path, help="Photos, or folders whose photos are processed.")
     parser.add_argument("-o", "--output-dir", type=Path, default=Path(), help="Where results go (default: .).")
+    parser.add_argument(
+        "--preset", choices=[preset.id for preset in PRESETS], help="A named preset (see GET /api/v1/presets)."
+    )
     parser.add_argument("--width", type=int, help="Output width (default FACECRAFT_DEFAULT_WIDTH).")
     parser.add_argument("--height", type=int, help="Output height (default FACECRAFT_DEFAULT_HEIGHT).")
     parser.add_argument("--size", type=int, help="Square output: sets width and height.")
@@ -55,7 +59,9 @@ def _options(args: argparse.Namespace) -> PortraitOptions:
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415 - avoids an import cycle
     from facecraft.imaging.compose import parse_color  # noqa: PLC0415
 
-    overrides: dict[str, object] = {name: getattr(args, name) for name in SCALAR_OPTIONS}
+    # A preset's values first, then whatever was given explicitly, as the API does.
+    overrides: dict[str, object] = get_preset(args.preset).option_values() if args.preset else {}
+    overrides |= {name: getattr(args, name) for name in SCALAR_OPTIONS if getattr(args, name) is not None}
     if args.size is not None:
         overrides["width"] = overrides["height"] = args.size
     if args.background is not None:

@@ -12,7 +12,10 @@
 # 7 offline  --network none --read-only --cap-drop ALL: the server starts and processes a photo with nothing
 #            downloaded at run time (request made from inside the container, stdlib Python)
 # 8 compose  docker compose config; --profile cpu up -d --wait; smoke test --url; down -v
-# 9 tests    pytest tests/docker (image properties, release-script dry runs), when the venv exists
+# 9 scale    queue mode: local redis:7-bookworm stand-in (scripts/make-redis-image.sh); --profile scale
+#            up -d --wait --scale worker=2 (Redis + API + 2 workers, all healthy); smoke test --url;
+#            /status shows 2 workers alive; down -v
+# 10 tests   pytest tests/docker (image properties, release-script dry runs), when the venv exists
 # Bounded: every step has a timeout (STEP_TIMEOUT, default 1500 s; the first build needs ~5-10 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +130,34 @@ EOF
   return $rc
 }
 
+scale() {
+  local rc=0 port
+  scripts/make-redis-image.sh
+  "$DOCKER" compose --profile scale config -q
+  # Same isolation as the compose step: own project name, port moved by an override file.
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$tmpdir/compose.scale.yml" <<EOF
+services:
+  api:
+    ports: !override
+      - "127.0.0.1:$port:8000"
+EOF
+  local -a dc=("$DOCKER" compose -p "facecraft-ci-scale-$$" -f docker-compose.yml -f "$tmpdir/compose.scale.yml" --profile scale)
+  # --wait: Redis answers PING, the API's /ready is 200 and each worker's heartbeat key exists.
+  "${dc[@]}" up -d --no-build --wait --wait-timeout 240 --scale worker=2 || rc=$?
+  [ $rc != 0 ] || scripts/smoke-test.sh --url "http://127.0.0.1:$port" || rc=$?
+  # Both workers must be alive in the API's view (GET /status: scale.workers_alive).
+  [ $rc != 0 ] || python3 - "http://127.0.0.1:$port/status" <<'PY' || rc=$?
+import json, sys, urllib.request
+scale = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))["scale"]
+print(f"scale: mode {scale['mode']}, redis {scale['redis']}, workers alive {scale['workers_alive']}, jobs {scale['jobs']}")
+assert scale["mode"] == "queue" and scale["workers_alive"] == 2, "expected queue mode with 2 workers alive"
+PY
+  [ $rc = 0 ] || "${dc[@]}" logs --tail 60 >&2
+  "${dc[@]}" down -v
+  return $rc
+}
+
 pytests() {
   if [ -x .venv/bin/pytest ]; then
     FACECRAFT_TEST_IMAGE=$IMAGE .venv/bin/pytest -q -p no:cacheprovider tests/docker
@@ -137,7 +168,7 @@ pytests() {
 
 tmpdir=$(mktemp -d)
 export IMAGE MAX_IMAGE_MB tmpdir
-export -f build size offline compose pytests
+export -f build size offline compose scale pytests
 trap 'rm -rf "$tmpdir"' EXIT
 total=$(date +%s)
 step base scripts/make-base-image.sh
@@ -147,6 +178,7 @@ step size size
 step smoke scripts/smoke-test.sh "$IMAGE"
 step offline offline
 step compose compose
+step scale scale
 step tests pytests
 echo "=== docker-ci: all steps passed in $(($(date +%s) - total)) s"
 printf '%s\n' "${SUMMARY[@]}"

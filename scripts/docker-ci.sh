@@ -130,6 +130,13 @@ EOF
   return $rc
 }
 
+check_workers='
+import json, sys, urllib.request
+scale = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))["scale"]
+print(f"scale: mode {scale[\"mode\"]}, redis {scale[\"redis\"]}, workers alive {scale[\"workers_alive\"]}")
+assert scale["mode"] == "queue" and scale["workers_alive"] == 2, "expected queue mode with 2 workers alive"
+'
+
 scale() {
   local rc=0 port
   scripts/make-redis-image.sh
@@ -147,12 +154,8 @@ EOF
   "${dc[@]}" up -d --no-build --wait --wait-timeout 240 --scale worker=2 || rc=$?
   [ $rc != 0 ] || scripts/smoke-test.sh --url "http://127.0.0.1:$port" || rc=$?
   # Both workers must be alive in the API's view (GET /status: scale.workers_alive).
-  [ $rc != 0 ] || python3 - "http://127.0.0.1:$port/status" <<'PY' || rc=$?
-import json, sys, urllib.request
-scale = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))["scale"]
-print(f"scale: mode {scale['mode']}, redis {scale['redis']}, workers alive {scale['workers_alive']}, jobs {scale['jobs']}")
-assert scale["mode"] == "queue" and scale["workers_alive"] == 2, "expected queue mode with 2 workers alive"
-PY
+  # (python -c, not a here-document: this function is exported with `export -f`, which mangles those)
+  [ $rc != 0 ] || python3 -c "$check_workers" "http://127.0.0.1:$port/status" || rc=$?
   [ $rc = 0 ] || "${dc[@]}" logs --tail 60 >&2
   "${dc[@]}" down -v
   return $rc
@@ -167,7 +170,7 @@ pytests() {
 }
 
 tmpdir=$(mktemp -d)
-export IMAGE MAX_IMAGE_MB tmpdir
+export IMAGE MAX_IMAGE_MB tmpdir check_workers
 export -f build size offline compose scale pytests
 trap 'rm -rf "$tmpdir"' EXIT
 total=$(date +%s)

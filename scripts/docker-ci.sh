@@ -133,7 +133,7 @@ EOF
 check_workers='
 import json, sys, urllib.request
 scale = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))["scale"]
-print(f"scale: mode {scale[\"mode\"]}, redis {scale[\"redis\"]}, workers alive {scale[\"workers_alive\"]}")
+print("scale: mode", scale["mode"], "redis", scale["redis"], "workers alive", scale["workers_alive"])
 assert scale["mode"] == "queue" and scale["workers_alive"] == 2, "expected queue mode with 2 workers alive"
 '
 

@@ -6,7 +6,6 @@ through `pipeline_factory`, so servers with different settings start in well und
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,18 +15,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from tests.conftest import MODELS_DIR, free_port
 
 from facecraft.api.app import create_app
 from facecraft.config import Settings
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MODELS_DIR = REPO_ROOT / "models"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

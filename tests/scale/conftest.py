@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,20 +19,13 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from tests.conftest import MODELS_DIR, REPO_ROOT, free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MODELS_DIR = REPO_ROOT / "models"
 REDIS_SERVER = shutil.which("redis-server")
 
 pytestmark = pytest.mark.skipif(
     REDIS_SERVER is None, reason="redis-server not installed (apt-get install redis-server)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:

@@ -7,14 +7,14 @@ facecraft.jobs.webhooks for what is allowed).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from facecraft.api.deps import get_state
 from facecraft.api.options_form import OptionForm, build_options, option_form
-from facecraft.api.schemas import ErrorResponse, JobAccepted
+from facecraft.api.schemas import JobAccepted, error_responses
 from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
 from facecraft.api.uploads import read_upload
@@ -23,16 +23,15 @@ from facecraft.jobs.webhooks import check_webhook_url
 router = APIRouter(prefix="/api/v1", tags=["jobs"], dependencies=[Depends(api_key_scheme)])
 State = Annotated[AppState, Depends(get_state)]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text}
-    for status, text in {
+_ERRORS = error_responses(
+    {
         413: "Upload or image over the limit.",
         422: "invalid_option (names the field; webhook_url not allowed, private or malformed).",
         429: "Pool busy (busy) or too many jobs waiting (queue_full); see Retry-After.",
         503: "Models loading, or the queue unavailable (queue_unavailable); see Retry-After.",
         507: "The job store is full (storage_full); see Retry-After.",
-    }.items()
-}
+    }
+)
 
 
 @router.post("/jobs", status_code=202, response_model=JobAccepted, responses=_ERRORS, summary="Queue one photo (async)")

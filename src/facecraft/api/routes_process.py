@@ -16,7 +16,13 @@ from facecraft.api import work
 from facecraft.api.deps import download_url, get_state
 from facecraft.api.errors import TooManyFilesError
 from facecraft.api.options_form import OptionForm, build_options, option_form
-from facecraft.api.schemas import BatchItem, BatchResponse, ErrorResponse, ProcessResponse, ProcessResult
+from facecraft.api.schemas import (
+    BatchItem,
+    BatchResponse,
+    ProcessResponse,
+    ProcessResult,
+    error_responses,
+)
 from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
 from facecraft.api.uploads import archive_stem, display_name, read_upload
@@ -30,9 +36,8 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["processing"], dependencies=[Depends(api_key_scheme)])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text}
-    for status, text in {
+_ERRORS = error_responses(
+    {
         401: "Missing or wrong X-API-Key (only when FACECRAFT_API_KEY is set).",
         413: "Upload, image pixels or file count over the limit.",
         415: "Not a decodable image (unsupported_image).",
@@ -40,8 +45,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         429: "All workers busy and the queue full (busy); see Retry-After.",
         503: "Models loading or unavailable, or the result store not writable; see Retry-After.",
         507: "The result store is full (storage_full); see Retry-After.",
-    }.items()
-}
+    }
+)
 
 Upload = Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")]
 Options = Annotated[OptionForm, Depends(option_form)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -119,3 +121,8 @@ class ReadyResponse(BaseModel):
     ready: bool
     models_loaded: bool
     reason: str | None = None
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each status documented with the shared error body."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in descriptions.items()}

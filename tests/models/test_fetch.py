@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from facecraft import files
 from facecraft.errors import ModelChecksumError, ModelUnavailableError
 from facecraft.models import fetch
 from facecraft.models.registry import MODELS, get_model
@@ -108,7 +109,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path, monkeypatch: pyt
     def fail(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(fetch.os, "fsync", fail)
+    monkeypatch.setattr(files.os, "fsync", fail)
     with pytest.raises(OSError, match="disk full"):
         fetch.write_atomic(tmp_path / "model.onnx", b"x" * 10)
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import FacecraftError
-from facecraft.jobs.files import write_atomic
+from facecraft.files import write_atomic
 from facecraft.pipeline.encode import encode_portrait
 from facecraft.pipeline.options import SCALAR_OPTIONS, PortraitOptions
 from facecraft.pipeline.presets import PRESETS, get_preset

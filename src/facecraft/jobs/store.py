@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from facecraft.errors import StorageFullError, StorageUnavailableError
-from facecraft.jobs.files import write_atomic
+from facecraft.files import write_atomic
 from facecraft.jobs.ids import is_job_id, new_job_id
 
 ARTEFACTS = frozenset({"png", "jpg", "webp", "zip"})

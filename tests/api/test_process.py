@@ -39,6 +39,7 @@ def test_process_returns_measured_result_and_working_downloads(client: httpx.Cli
     result = body["result"]
     assert result["face_detected"] is True and result["face_count"] == 1
     assert result["output_size"] == {"width": 320, "height": 400}
+    assert result["matte_method"] and result["warnings"] == []
     box = result["face_position"]
     assert 100 < box["x"] < 300 and box["width"] > 50  # astronaut.jpg is 512x512, face upper middle
     png = client.get(body["png_url"])

@@ -91,6 +91,8 @@ def _result(outcome: work.Outcome, fmt: OutputFormat) -> ProcessResult:
         file_size_bytes=len(outcome.images[fmt].data),
         output_format=fmt.value,
         timings_ms={k: round(v * 1000, 1) for k, v in portrait.timings.items()},
+        matte_method=portrait.matte_method,
+        warnings=list(portrait.warnings),
     )
 
 

@@ -193,6 +193,8 @@ def _meta(outcome: Outcome) -> dict[str, object]:
         "face_box": list(summary.face_box),
         "size": list(summary.size),
         "timings": summary.timings,
+        "matte_method": summary.matte_method,
+        "warnings": list(summary.warnings),
     }
 
 
@@ -311,6 +313,8 @@ class QueueRunner(Runner):
             (box[0], box[1], box[2], box[3]),
             (size[0], size[1]),
             {str(k): float(v) for k, v in meta.get("timings", {}).items()},  # type: ignore[attr-defined]
+            str(meta.get("matte_method", "")),
+            tuple(str(w) for w in meta.get("warnings", [])),  # type: ignore[attr-defined]
         )
         quality: dict[str, int | None] = meta.get("jpeg_quality", {})  # type: ignore[assignment]
         images: dict[OutputFormat, EncodedImage] = {}

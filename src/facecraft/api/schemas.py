@@ -39,6 +39,10 @@ class ProcessResult(BaseModel):
     file_size_bytes: int = Field(description="Size of the output in the requested output_format.")
     output_format: str = Field(examples=["png"])
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Time per pipeline stage.")
+    matte_method: str = Field("", description="How the background was removed, e.g. `trimap_isnet`.")
+    warnings: list[str] = Field(
+        default_factory=list, description="Things the caller should know, e.g. `face_cut_by_frame`."
+    )
 
 
 class ProcessResponse(BaseModel):

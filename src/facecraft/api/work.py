@@ -23,11 +23,20 @@ class PortraitSummary:
     face_box: tuple[int, int, int, int]  # x, y, width, height in input pixels
     size: tuple[int, int]  # output width, height
     timings: dict[str, float]
+    matte_method: str = ""
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, portrait: Portrait) -> PortraitSummary:
         height, width = portrait.rgb.shape[:2]
-        return cls(portrait.face_count, portrait.face_box.as_ints(), (int(width), int(height)), portrait.timings)
+        return cls(
+            portrait.face_count,
+            portrait.face_box.as_ints(),
+            (int(width), int(height)),
+            portrait.timings,
+            portrait.matte_method,
+            tuple(portrait.warnings),
+        )
 
 
 @dataclass

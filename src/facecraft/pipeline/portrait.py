@@ -43,8 +43,14 @@ class Portrait:
     input_size: tuple[int, int]
     roll_degrees: float  # how far the photo was turned to level the eyes
     eyes_from: str  # "iris" or "detector"
-    matting: str  # method actually used
+    matte_method: str  # how the matte was actually made (see pipeline/matte.py)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    warnings: list[str] = field(default_factory=list)  # e.g. "face_cut_by_frame"
+
+    @property
+    def matting(self) -> str:
+        """The earlier name of `matte_method`."""
+        return self.matte_method
 
 
 class Stopwatch:
@@ -142,6 +148,6 @@ class PortraitPipeline:
             input_size=(width, height),
             roll_degrees=plan.roll,
             eyes_from="iris" if iris else "detector",
-            matting=matting,
+            matte_method=matting,
             timings=watch.timings,
         )

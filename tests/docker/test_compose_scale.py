@@ -8,9 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-yaml = pytest.importorskip("yaml")  # PyYAML: in requirements/dev.lock
+import yaml  # PyYAML, pinned in requirements/dev.lock: an import error is a broken venv, not a skip
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,8 +2,9 @@
 
 The kill test uses a real server process and SIGKILL. The model and disk tests use in-process servers
 (fast to start). Each disk test runs twice: on a real 4 MB tmpfs mounted for the test (root only;
-skipped where mounting is not permitted), and on `FakeDisk`, which makes the store's writes raise
-ENOSPC/EROFS by patching `write_atomic`, so the error path is covered on any machine.
+skipped where mounting is not permitted, which fails the run under CI=true: CI runs as root), and on
+`FakeDisk`, which makes the store's writes and deletes raise ENOSPC/EROFS by patching `write_atomic` and
+the store's `shutil.rmtree`, so the error paths, DELETE included, are covered on any machine.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -229,7 +231,17 @@ class FakeDisk:
         def failing_write(target: Path, data: bytes) -> None:
             raise OSError(code, "fake disk failure", str(target))
 
+        def failing_rmtree(path: Path, ignore_errors: bool = False, **_kwargs: Any) -> None:
+            # The store's own best-effort cleanup (ignore_errors) undoes what the fake let it create;
+            # a DELETE (errors raised) meets the read-only disk.
+            if not ignore_errors:
+                raise OSError(code, "fake disk failure", str(path))
+            shutil.rmtree(path, ignore_errors=True)
+
         self.monkeypatch.setattr(store_module, "write_atomic", failing_write)
+        if code == errno.EROFS:
+            # The store's own view of shutil, not the module (pytest's tmp_path cleanup uses that).
+            self.monkeypatch.setattr(store_module, "shutil", SimpleNamespace(rmtree=failing_rmtree))
 
     def fill(self) -> None:
         self._fail_with(errno.ENOSPC)
@@ -313,9 +325,9 @@ def test_read_only_disk_gives_storage_unavailable_and_recovers(
         assert refused.status_code == 503, refused.text
         assert refused.json()["error"]["code"] == "storage_unavailable"
         assert int(refused.headers["retry-after"]) >= 1
-        if disk.kind == "tmpfs":  # the fake does not patch deletion
-            gone = http.delete(f"/api/v1/jobs/{kept['job_id']}")
-            assert gone.status_code == 503 and gone.json()["error"]["code"] == "storage_unavailable"
+        # DELETE must not answer "deleted" while the files stay (both disks: the fake fails rmtree too).
+        gone = http.delete(f"/api/v1/jobs/{kept['job_id']}")
+        assert gone.status_code == 503 and gone.json()["error"]["code"] == "storage_unavailable"
         assert http.get(kept["png_url"]).status_code == 200
         assert _job_dirs(output) == jobs
         assert http.get("/health").status_code == 200

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from facecraft.api import work
 from facecraft.api.deps import download_url, get_state
 from facecraft.api.errors import TooManyFilesError
 from facecraft.api.options_form import OptionForm, build_options, option_form
@@ -20,7 +19,6 @@ from facecraft.api.schemas import (
     BatchItem,
     BatchResponse,
     ProcessResponse,
-    ProcessResult,
     error_responses,
 )
 from facecraft.api.security import api_key_scheme
@@ -28,6 +26,7 @@ from facecraft.api.state import AppState
 from facecraft.api.uploads import archive_stem, display_name, read_upload
 from facecraft.config import OutputFormat
 from facecraft.errors import FacecraftError
+from facecraft.jobs import processing
 from facecraft.pipeline.encode import EncodedImage
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.runtime.pool import BusyError
@@ -75,25 +74,9 @@ async def _run(state: AppState, request: Request, call: Awaitable[Any]) -> Any:
     finally:
         state.metrics.in_flight.dec()
     outcome = result[1] if isinstance(result, tuple) else result
-    request.state.timings = outcome.summary.timings
-    state.metrics.record_image("ok", time.perf_counter() - start, outcome.summary.timings)
+    request.state.timings = outcome.result.timings_seconds
+    state.metrics.record_image("ok", time.perf_counter() - start, outcome.result.timings_seconds)
     return result
-
-
-def _result(outcome: work.Outcome, fmt: OutputFormat) -> ProcessResult:
-    portrait = outcome.summary
-    x, y, w, h = portrait.face_box
-    width, height = portrait.size
-    return ProcessResult(
-        face_count=portrait.face_count,
-        face_position={"x": x, "y": y, "width": w, "height": h},
-        output_size={"width": width, "height": height},
-        file_size_bytes=len(outcome.images[fmt].data),
-        output_format=fmt.value,
-        timings_ms={k: round(v * 1000, 1) for k, v in portrait.timings.items()},
-        matte_method=portrait.matte_method,
-        warnings=list(portrait.warnings),
-    )
 
 
 @router.post("/process", response_model=ProcessResponse, responses=_ERRORS, summary="Process one photo")
@@ -114,7 +97,7 @@ async def process_single(request: Request, state: State, file: Upload, form: Opt
     return ProcessResponse(
         job_id=job_id,
         processing_time_ms=round((time.perf_counter() - start) * 1000),
-        result=_result(outcome, fmt),
+        result=outcome.result,
         download_url=download_url(job_id, fmt.value),
         png_url=download_url(job_id, "png"),
         jpg_url=download_url(job_id, "jpg") if OutputFormat.JPG in images else None,
@@ -153,12 +136,11 @@ async def process_quick(
     data = await read_upload(file, state.settings.max_upload_bytes)
     outcome = await _run(state, request, state.runner.process_image(data, options, [options.output_format]))
     image = outcome.images[options.output_format]
-    portrait = outcome.summary
     return Response(
         image.data,
         media_type=image.media_type,
         headers={
-            "X-Face-Count": str(portrait.face_count),
+            "X-Face-Count": str(outcome.result.face_count),
             "Content-Disposition": f'inline; filename="portrait.{options.output_format.value}"',
         },
     )
@@ -187,7 +169,7 @@ async def _batch_item(
                 outcome = await state.runner.process_batch_item(job_id, index=index, data=data, options=options)
             finally:
                 state.metrics.in_flight.dec()
-        state.metrics.record_image("ok", time.perf_counter() - start, outcome.summary.timings)
+        state.metrics.record_image("ok", time.perf_counter() - start, outcome.result.timings_seconds)
     except FacecraftError as exc:
         state.metrics.record_image(exc.code, 0.0)
         item.error, item.error_message = exc.code, exc.message
@@ -199,7 +181,7 @@ async def _batch_item(
         return item, None
     images = outcome.images
     item.success = True
-    item.face_count = outcome.summary.face_count
+    item.face_count = outcome.result.face_count
     item.download_url = download_url(job_id, options.output_format.value, index)
     item.png_url = download_url(job_id, "png", index)
     item.jpg_url = download_url(job_id, "jpg", index) if OutputFormat.JPG in images else None
@@ -261,7 +243,7 @@ async def process_batch(
     )
     entries = [(archive_stem(files[i].filename, i), images) for i, (_, images) in enumerate(done) if images]
     if entries:
-        await state.pool.run_waiting(work.build_zip, state.store, job_id, entries)
+        await state.pool.run_waiting(processing.build_zip, state.store, job_id, entries)
     results = [item for item, _ in done]
     successful = sum(item.success for item in results)
     return BatchResponse(

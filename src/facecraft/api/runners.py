@@ -18,10 +18,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from facecraft.api import work
-from facecraft.api.work import Outcome, PortraitSummary
 from facecraft.config import OutputFormat, Settings
 from facecraft.errors import FacecraftError
+from facecraft.jobs import processing
+from facecraft.jobs.processing import Outcome, ProcessResult, outcome_record
 from facecraft.jobs.status import (
     DONE,
     ERRORS_BY_CODE,
@@ -123,14 +123,14 @@ class EmbeddedRunner(Runner):
             raise BusyError("The server is busy; retry shortly.", retry_after=self.pool.retry_after())
 
     async def process_and_store(self, data: bytes, options: PortraitOptions) -> tuple[str, Outcome]:
-        return await self.pool.run(work.process_and_store, self.pipeline(), self.store, data, options)
+        return await self.pool.run(processing.process_and_store, self.pipeline(), self.store, data, options)
 
     async def process_image(self, data: bytes, options: PortraitOptions, formats: list[OutputFormat]) -> Outcome:
-        return await self.pool.run(work.process_image, self.pipeline(), data, options, formats)
+        return await self.pool.run(processing.process_photo, self.pipeline(), data, options, formats)
 
     async def process_batch_item(self, job_id: str, *, index: int, data: bytes, options: PortraitOptions) -> Outcome:
         return await self.pool.run_waiting(
-            work.process_batch_item, self.pipeline(), self.store, job_id, index=index, data=data, options=options
+            processing.process_into_job, self.pipeline(), self.store, job_id, data, options, index
         )
 
     async def submit(self, data: bytes, options: PortraitOptions, webhook_url: str | None) -> str:
@@ -150,17 +150,13 @@ class EmbeddedRunner(Runner):
     ) -> None:
         def job() -> Outcome:
             status.state, status.stage, status.started_at, status.attempts = RUNNING, "processing", time.time(), 1
-            outcome = work.process_image(pipeline, data, options, work.stored_formats(options))
-            status.stage = "storing"
-            for fmt, image in outcome.images.items():
-                self.store.put_result(status.job_id, fmt.value, image.data)
-            return outcome
+            return processing.process_into_job(pipeline, self.store, status.job_id, data, options)
 
         formats: list[str] = []
         try:
             outcome = await self.pool.run_waiting(job)
             formats = [fmt.value for fmt in outcome.images]
-            status.meta = _meta(outcome)
+            status.meta = outcome_record(outcome)
             status.state = DONE
         except FacecraftError as exc:
             status.state, status.code, status.message = FAILED, exc.code, exc.message
@@ -184,18 +180,6 @@ class EmbeddedRunner(Runner):
     async def aclose(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _meta(outcome: Outcome) -> dict[str, object]:
-    summary = outcome.summary
-    return {
-        "face_count": summary.face_count,
-        "face_box": list(summary.face_box),
-        "size": list(summary.size),
-        "timings": summary.timings,
-        "matte_method": summary.matte_method,
-        "warnings": list(summary.warnings),
-    }
 
 
 class QueueRunner(Runner):
@@ -306,27 +290,18 @@ class QueueRunner(Runner):
         if status.state != DONE:
             raise error_from(status.code, status.message)
         meta = status.meta
-        box = [int(v) for v in meta.get("face_box", [0, 0, 0, 0])]  # type: ignore[attr-defined]
-        size = [int(v) for v in meta.get("size", [0, 0])]  # type: ignore[attr-defined]
-        summary = PortraitSummary(
-            int(meta.get("face_count", 1)),  # type: ignore[call-overload]
-            (box[0], box[1], box[2], box[3]),
-            (size[0], size[1]),
-            {str(k): float(v) for k, v in meta.get("timings", {}).items()},  # type: ignore[attr-defined]
-            str(meta.get("matte_method", "")),
-            tuple(str(w) for w in meta.get("warnings", [])),  # type: ignore[attr-defined]
-        )
+        result = ProcessResult.model_validate(meta["result"])
         quality: dict[str, int | None] = meta.get("jpeg_quality", {})  # type: ignore[assignment]
         images: dict[OutputFormat, EncodedImage] = {}
-        for fmt in formats:
+        for fmt in meta.get("formats", formats):  # type: ignore[attr-defined]
             data = self.store.get_result(job_id, fmt, item)
             if data is None:
                 raise QueueUnavailableError("The result expired before it could be read; retry.", retry_after=5)
             images[OutputFormat(fmt)] = EncodedImage(data, OutputFormat(fmt), quality.get(fmt))
-        return Outcome(summary, images)
+        return Outcome(result, images)
 
     async def process_and_store(self, data: bytes, options: PortraitOptions) -> tuple[str, Outcome]:
-        formats = [f.value for f in work.stored_formats(options)]
+        formats = [f.value for f in processing.stored_formats(options)]
         job_id = await self._start(data, options, formats)
         status = await self._wait(job_id)
         return job_id, await asyncio.to_thread(self._outcome, job_id, status, formats)
@@ -342,7 +317,7 @@ class QueueRunner(Runner):
                 await asyncio.to_thread(self.store.delete, job_id)  # /quick keeps nothing
 
     async def process_batch_item(self, job_id: str, *, index: int, data: bytes, options: PortraitOptions) -> Outcome:
-        formats = [f.value for f in work.stored_formats(options)]
+        formats = [f.value for f in processing.stored_formats(options)]
         item_id = await self._start(
             data, options, formats, {"kind": "item", "parent": job_id, "index": str(index)}, check=False
         )
@@ -354,7 +329,7 @@ class QueueRunner(Runner):
                 await asyncio.to_thread(self.store.delete, item_id)
 
     async def submit(self, data: bytes, options: PortraitOptions, webhook_url: str | None) -> str:
-        formats = [f.value for f in work.stored_formats(options)]
+        formats = [f.value for f in processing.stored_formats(options)]
         fields = {"async": "1", **({"webhook_url": webhook_url} if webhook_url else {})}
         return await self._start(data, options, formats, fields)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from facecraft.jobs.processing import ProcessResult
+
 
 class ErrorInfo(BaseModel):
     code: str = Field(examples=["no_face"])
@@ -17,32 +19,6 @@ class ErrorResponse(BaseModel):
     success: bool = False
     error: ErrorInfo
     detail: str = Field(description="Same as error.message; kept for clients of the original API.")
-
-
-class FacePosition(BaseModel):
-    x: int
-    y: int
-    width: int
-    height: int
-
-
-class OutputSize(BaseModel):
-    width: int
-    height: int
-
-
-class ProcessResult(BaseModel):
-    face_detected: bool = True
-    face_count: int = Field(description="Faces found in the photo (the largest is used).")
-    face_position: FacePosition = Field(description="The chosen face, in input-image pixels.")
-    output_size: OutputSize = Field(description="Measured size of the output image.")
-    file_size_bytes: int = Field(description="Size of the output in the requested output_format.")
-    output_format: str = Field(examples=["png"])
-    timings_ms: dict[str, float] = Field(default_factory=dict, description="Time per pipeline stage.")
-    matte_method: str = Field("", description="How the background was removed, e.g. `trimap_isnet`.")
-    warnings: list[str] = Field(
-        default_factory=list, description="Things the caller should know, e.g. `face_cut_by_frame`."
-    )
 
 
 class ProcessResponse(BaseModel):

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import FacecraftError
 from facecraft.files import write_atomic
-from facecraft.pipeline.encode import encode_portrait
+from facecraft.jobs.processing import process_photo
 from facecraft.pipeline.options import SCALAR_OPTIONS, PortraitOptions
 from facecraft.pipeline.presets import PRESETS, get_preset
 
@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(photos, unit="photo", disable=len(photos) < 2, file=sys.stderr)
     for photo in bar:
         try:
-            portrait = pipeline.process(photo.read_bytes(), options)
-            encoded = encode_portrait(portrait, options.output_format, options)
+            outcome = process_photo(pipeline, photo.read_bytes(), options)
         except FacecraftError as exc:
             failures += 1
             tqdm.write(f"FAILED {photo}: {exc.code}: {exc.message}", file=sys.stderr)
@@ -115,9 +114,9 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"FAILED {photo}: unreadable: {exc.strerror}", file=sys.stderr)
             continue
         target = _unique_target(args.output_dir, photo.stem, options.output_format.value, taken)
-        write_atomic(target, encoded.data)
-        total = sum(portrait.timings.values())
-        tqdm.write(f"ok     {photo} -> {target} (faces: {portrait.face_count}, {total:.2f} s)", file=sys.stderr)
+        write_atomic(target, outcome.images[options.output_format].data)
+        total = sum(outcome.result.timings_ms.values()) / 1000
+        tqdm.write(f"ok     {photo} -> {target} (faces: {outcome.result.face_count}, {total:.2f} s)", file=sys.stderr)
     done = len(photos) - failures
     print(f"{done} processed, {failures} failed", file=sys.stderr)
     return 1 if failures else 0

@@ -32,6 +32,7 @@ import redis
 from facecraft.config import OutputFormat, Settings
 from facecraft.errors import FacecraftError
 from facecraft.jobs import queue
+from facecraft.jobs.processing import outcome_record, process_photo, store_outcome
 from facecraft.jobs.redis_store import (
     DONE_SIGNAL_TTL_SECONDS,
     STATS_KEY,
@@ -45,7 +46,6 @@ from facecraft.jobs.redis_store import (
 )
 from facecraft.jobs.status import DONE, FAILED, FINAL_STATES, RUNNING
 from facecraft.jobs.webhooks import deliver_in_background, job_payload
-from facecraft.pipeline.encode import encode_portrait
 from facecraft.pipeline.options import PortraitOptions
 
 if TYPE_CHECKING:
@@ -137,22 +137,11 @@ class JobWorker:
         try:
             self.data.hset(key, "stage", "processing")
             parsed = PortraitOptions.model_validate(options)
-            portrait = self.pipeline.process(upload, parsed)
-            self.data.hset(key, "stage", "encoding")
-            images = {fmt: encode_portrait(portrait, OutputFormat(fmt), parsed) for fmt in formats}
+            outcome = process_photo(self.pipeline, upload, parsed, [OutputFormat(fmt) for fmt in formats])
             self.data.hset(key, "stage", "storing")
             target, item = fields.get("parent") or job_id, fields.get("index")
-            for fmt, image in images.items():
-                self.store.put_result(target, fmt, image.data, int(item) if item is not None else None)
-            height, width = portrait.rgb.shape[:2]
-            meta = {
-                "face_count": portrait.face_count,
-                "face_box": list(portrait.face_box.as_ints()),
-                "size": [int(width), int(height)],
-                "timings": portrait.timings,
-                "sizes": {fmt: len(image.data) for fmt, image in images.items()},
-                "jpeg_quality": {fmt: image.jpeg_quality for fmt, image in images.items()},
-            }
+            store_outcome(self.store, target, outcome, int(item) if item is not None else None)
+            meta = outcome_record(outcome)
         except FacecraftError as exc:
             self._finish(job_id, fields, FAILED, code=exc.code, message=exc.message)
             return
@@ -160,7 +149,7 @@ class JobWorker:
             log.exception("job %s failed", job_id)
             self._finish(job_id, fields, FAILED, code="internal_error", message="Internal error while processing.")
             return
-        self._finish(job_id, fields, DONE, meta=meta, formats=formats)
+        self._finish(job_id, fields, DONE, meta=meta, formats=meta["formats"])
 
     def _finish(
         self,

@@ -32,9 +32,16 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-# The whole suite: lint, types, then every test (real models, real server, real Docker where an engine runs).
+# The whole suite: lint, types, then every test (real models, real server, real Docker where an engine runs),
+# under coverage (line + branch of src/, subprocesses included; see [tool.coverage] in pyproject.toml).
+# pytest ends with which test groups ran; the coverage floor (fail_under) is enforced when CI=true.
+COVERAGE_FLOOR = $(if $(filter true 1 yes,$(CI)),,--fail-under=0)
 test: models lint typecheck
-	$(BIN)/pytest
+	rm -f .coverage .coverage.*
+	start=$$(date +%s); rc=0; cov=0; $(BIN)/coverage run -m pytest || rc=$$?; \
+	$(BIN)/coverage combine -q; $(BIN)/coverage report $(COVERAGE_FLOOR) || cov=$$?; \
+	echo "make test: pytest exit $$rc, coverage report exit $$cov, $$(( $$(date +%s) - start )) s"; \
+	[ $$rc = 0 ] && exit $$cov || exit $$rc
 
 bench: models
 	$(BIN)/python benchmarks/pipeline_bench.py
@@ -43,7 +50,7 @@ lock:
 	scripts/lock.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
 
 docs-tables: venv
 	$(BIN)/python scripts/gen_readme_tables.py

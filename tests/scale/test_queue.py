@@ -14,7 +14,7 @@ import pytest
 from tests.scale.conftest import FAST_FORM, Api, Cluster, wait_job
 
 from facecraft.config import Settings
-from facecraft.jobs.worker import run_worker
+from facecraft.jobs.queue.worker import run_worker
 
 SLOW_PHOTO = "person_a.jpg"  # processing sleeps 4 s first (FACECRAFT_TEST_SLOW_ON), so it can be killed mid-job
 CRASH_PHOTO = "person_b.jpg"  # kills its worker every time (FACECRAFT_TEST_CRASH_ON)

@@ -21,26 +21,6 @@ from facecraft.errors import FacecraftError
 log = logging.getLogger(__name__)
 
 
-class UploadTooLargeError(FacecraftError):
-    code = "upload_too_large"
-
-
-class TooManyFilesError(FacecraftError):
-    code = "too_many_files"
-
-
-class NotFoundError(FacecraftError):
-    code = "not_found"
-
-
-class UnauthorizedError(FacecraftError):
-    code = "unauthorized"
-
-
-class ModelsLoadingError(FacecraftError):
-    code = "models_loading"
-
-
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_option": 422,
     "no_face": 422,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections import Counter as CountMap
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 _LATENCY_WINDOW = 1000
 _STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -86,3 +89,44 @@ class ApiMetrics:
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+class ScaleCollector:
+    """Queue-mode figures for /metrics, from the snapshot the /metrics route refreshes first."""
+
+    def __init__(self, snapshot: Callable[[], dict[str, Any]]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Any:
+        snap = self.snapshot()
+        up = GaugeMetricFamily("facecraft_queue_redis_up", "1 when Redis answered the last /metrics scrape.")
+        up.add_metric([], 1.0 if snap.get("redis") == "ok" else 0.0)
+        yield up
+        if snap.get("redis") != "ok":
+            return
+        depth = GaugeMetricFamily("facecraft_queue_depth", "Jobs waiting in the queue.")
+        depth.add_metric([], float(snap["queue_depth"]))
+        yield depth
+        alive = GaugeMetricFamily("facecraft_workers_alive", "Worker processes with a live heartbeat.")
+        alive.add_metric([], float(snap["workers_alive"]))
+        yield alive
+        totals: dict[str, float] = snap["totals"]
+        jobs = CounterMetricFamily("facecraft_queue_jobs", "Queued jobs by final state and code.", labels=["state"])
+        jobs.add_metric(["done"], totals.get("jobs_done", 0.0))
+        for key, value in totals.items():
+            if key.startswith("jobs_failed:"):
+                jobs.add_metric([key.split(":", 1)[1]], value)
+        yield jobs
+        retries = CounterMetricFamily("facecraft_queue_retries", "Job starts after a worker died mid-job.")
+        retries.add_metric([], totals.get("retries", 0.0))
+        yield retries
+        for name, key, text in (
+            ("facecraft_queue_wait_seconds", "wait_seconds_sum", "Seconds jobs waited for a worker, summed."),
+            ("facecraft_queue_run_seconds", "run_seconds_sum", "Seconds workers spent on jobs, summed."),
+        ):
+            family = CounterMetricFamily(name, text)
+            family.add_metric([], totals.get(key, 0.0))
+            yield family
+        finished = CounterMetricFamily("facecraft_queue_jobs_finished", "Jobs that reached a final state.")
+        finished.add_metric([], totals.get("jobs_finished", 0.0))
+        yield finished

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from facecraft.api.deps import download_url, get_state
-from facecraft.api.errors import NotFoundError
 from facecraft.api.schemas import ErrorResponse, JobResponse, MessageResponse
 from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
-from facecraft.errors import InvalidOptionError
+from facecraft.errors import InvalidOptionError, NotFoundError
 from facecraft.jobs.ids import is_job_id, parse_item
 from facecraft.jobs.status import JobStatus
 from facecraft.jobs.store import ARTEFACTS

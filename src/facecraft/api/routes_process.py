@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from facecraft.api.deps import download_url, get_state
-from facecraft.api.errors import TooManyFilesError
 from facecraft.api.options_form import OptionForm, build_options, option_form
 from facecraft.api.schemas import (
     BatchItem,
@@ -25,11 +24,10 @@ from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
 from facecraft.api.uploads import archive_stem, display_name, read_upload
 from facecraft.config import OutputFormat
-from facecraft.errors import FacecraftError
+from facecraft.errors import BusyError, FacecraftError, TooManyFilesError
 from facecraft.jobs import processing
 from facecraft.pipeline.encode import EncodedImage
 from facecraft.pipeline.options import PortraitOptions
-from facecraft.runtime.pool import BusyError
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from facecraft.api.errors import ModelsLoadingError
-from facecraft.api.metrics import ApiMetrics
-from facecraft.api.runners import EmbeddedRunner, QueueRunner, Runner, ScaleCollector
+from facecraft.api.metrics import ApiMetrics, ScaleCollector
 from facecraft.config import Settings
-from facecraft.errors import FacecraftError, ModelUnavailableError
+from facecraft.errors import FacecraftError, ModelsLoadingError, ModelUnavailableError
+from facecraft.jobs.runner import EmbeddedRunner, Runner
 from facecraft.jobs.store import FileJobStore, JobStore
 from facecraft.pipeline.portrait import PortraitPipeline
 from facecraft.runtime.pool import WorkerPool
@@ -60,9 +59,11 @@ class AppState:
         self.pool = WorkerPool(settings.max_concurrent_jobs, settings.max_queued_jobs)
         self.runner: Runner
         if settings.queue_url:  # queue mode: no models here, work goes to `facecraft worker` processes
+            from facecraft.jobs.queue.producer import QueueRunner  # noqa: PLC0415  (queue mode only)
+
             queue_runner = QueueRunner(settings)
             self.store = queue_runner.store
-            self.metrics.registry.register(ScaleCollector(queue_runner))
+            self.metrics.registry.register(ScaleCollector(lambda: queue_runner.snapshot))
             self.runner = queue_runner
         else:
             self.runner = EmbeddedRunner(settings, self.pool, self.store, self.require_pipeline)

@@ -12,8 +12,9 @@ from fastapi import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from facecraft.api.errors import UploadTooLargeError, error_response
+from facecraft.api.errors import error_response
 from facecraft.config import Settings
+from facecraft.errors import UploadTooLargeError
 
 _CHUNK = 1 << 16
 _FORM_OVERHEAD = 1 << 20  # multipart boundaries and option fields

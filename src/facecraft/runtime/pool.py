@@ -14,14 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from facecraft.errors import FacecraftError
+from facecraft.errors import BusyError
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class BusyError(FacecraftError):
-    code = "busy"
 
 
 class WorkerPool:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from facecraft.config import Settings
-from facecraft.jobs.redis_store import client_options
+from facecraft.jobs.queue.redis_store import client_options
 
 if TYPE_CHECKING:
     from dramatiq.brokers.redis import RedisBroker

@@ -29,9 +29,9 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from facecraft.errors import StorageFullError
+from facecraft.errors import QueueUnavailableError, StorageFullError
 from facecraft.jobs.ids import is_job_id, new_job_id
-from facecraft.jobs.status import DONE, FINAL_STATES, JobStatus, QueueUnavailableError
+from facecraft.jobs.status import DONE, FINAL_STATES, JobStatus
 from facecraft.jobs.store import ARTEFACTS, JobInfo, JobStore
 
 INPUT_TTL_MAX_SECONDS = 900

@@ -31,9 +31,9 @@ import redis
 
 from facecraft.config import OutputFormat, Settings
 from facecraft.errors import FacecraftError
-from facecraft.jobs import queue
 from facecraft.jobs.processing import outcome_record, process_photo, store_outcome
-from facecraft.jobs.redis_store import (
+from facecraft.jobs.queue import broker
+from facecraft.jobs.queue.redis_store import (
     DONE_SIGNAL_TTL_SECONDS,
     STATS_KEY,
     WORKER_PREFIX,
@@ -226,8 +226,8 @@ def run_worker(settings: Settings, pipeline: PortraitPipeline | None = None) -> 
         log.info("worker: models verified, loaded and warmed up in %.1f s", time.perf_counter() - start)
     data = connect(data_url(settings.queue_url))
     job_worker = JobWorker(settings, pipeline, data)
-    broker = queue.make_broker(settings)
-    dramatiq.actor(broker=broker, actor_name=queue.ACTOR_NAME, queue_name=queue.QUEUE_NAME)(job_worker.handle)
+    message_broker = broker.make_broker(settings)
+    dramatiq.actor(broker=message_broker, actor_name=broker.ACTOR_NAME, queue_name=broker.QUEUE_NAME)(job_worker.handle)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -237,7 +237,7 @@ def run_worker(settings: Settings, pipeline: PortraitPipeline | None = None) -> 
     # An idle dramatiq consumer backs off exponentially up to worker_timeout between fetches; at the default
     # 1000 ms a new job waited ~0.6 s (median) before a worker took it. 100 ms costs an idle worker about
     # ten cheap Redis fetches a second.
-    worker = dramatiq.Worker(broker, worker_threads=settings.worker_concurrency, worker_timeout=100)
+    worker = dramatiq.Worker(message_broker, worker_threads=settings.worker_concurrency, worker_timeout=100)
     worker.queue_prefetch = settings.worker_concurrency
     worker.start()
     log.info("worker %s: taking jobs (%d threads)", job_worker.name, settings.worker_concurrency)

@@ -162,7 +162,11 @@ def test_models_present_root_owned_and_read_only(image: dict[str, Any]) -> None:
     )
     done = _run("run", "--rm", "--network", "none", "--entrypoint", "python", IMAGE, "-c", code, *files)
     assert done.returncode == 0, done.stderr[-2000:]
-    for line in done.stdout.splitlines():
+    lines = done.stdout.splitlines()
+    # One line per path checked (models folder, each model file, the installed package): an empty or
+    # short answer must fail, not pass the loop below by checking nothing.
+    assert len(lines) == len(files) + 2, done.stdout
+    for line in lines:
         path, uid, writable, _size = line.rsplit(" ", 3)
         assert uid == "0", f"{path} is owned by uid {uid}, not root"
         assert writable == "False", f"{path} is writable by the app user"

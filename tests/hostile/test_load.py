@@ -17,14 +17,31 @@ import httpx
 import pytest
 from PIL import Image
 from tests.hostile.conftest import ARTIFACTS
-from tests.hostile.loadgen import percentile, run_load
+from tests.hostile.loadgen import DATA, PHOTOS, percentile, run_load
 from tests.hostile.serverproc import ServerProcess, files_under
 
 PEAK_RSS_LIMIT_MB = 1536
 
 
+def seconds_per_photo_alone(url: str) -> float:
+    """One client, one request at a time, the load's own mix (quick/process alternating, every tenth
+    with quality matting): the server's unloaded pace. Stored jobs are deleted again."""
+    photos = [(DATA / name).read_bytes() for name in PHOTOS]
+    with httpx.Client(base_url=url, timeout=120) as http:
+        http.post("/api/v1/process/quick", data={"width": "256", "height": "256"}, files={"file": ("w.jpg", photos[0])})
+        start = time.perf_counter()
+        for i in range(10):
+            path = "/api/v1/process/quick" if i % 2 == 0 else "/api/v1/process"
+            form = {"matting": "quality" if i == 9 else "fast", "width": "256", "height": "256"}
+            response = http.post(path, data=form, files={"file": (f"c{i}.jpg", photos[i % len(photos)])})
+            assert response.status_code == 200, response.text
+            if path == "/api/v1/process":
+                assert http.delete(f"/api/v1/jobs/{response.json()['job_id']}").status_code == 200
+        return (time.perf_counter() - start) / 10
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_load_200_requests_at_16(spawn_server: Callable[..., ServerProcess]) -> None:
     server = spawn_server(
         max_concurrent_jobs=2,
@@ -32,6 +49,7 @@ def test_load_200_requests_at_16(spawn_server: Callable[..., ServerProcess]) -> 
         cleanup_age_hours=1,
         cleanup_interval_minutes=0.01,  # every 0.6 s, so expiry is seen within the test
     )
+    lone_s = seconds_per_photo_alone(server.url)
     baseline_files = server.open_files()
     baseline_tmp = files_under(server.tmp_dir)  # ONNX Runtime leaves a telemetry session id (.ses) at load
     report = run_load(server.url, total=200, concurrency=16)
@@ -47,6 +65,7 @@ def test_load_200_requests_at_16(spawn_server: Callable[..., ServerProcess]) -> 
         "health_max_ms": round(max(report.health_latencies) * 1000, 1),
         "health_probes": len(report.health_latencies),
         "peak_rss_mb": round(peak_rss),
+        "lone_client_s_per_photo": round(lone_s, 3),
     }
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "load.json").write_text(json.dumps(summary, indent=1))
@@ -56,7 +75,11 @@ def test_load_200_requests_at_16(spawn_server: Callable[..., ServerProcess]) -> 
     assert report.sent == 200 and not report.transport_errors, report.transport_errors[:5]
     assert report.unexpected == {}, report.by_code
     assert report.refusals_without_retry_after == 0
-    assert report.by_code["ok"] >= 30, report.by_code
+    # Overload must not collapse throughput: the refusals are cheap, the two workers stay busy. So the
+    # server under 16 clients serves at least half the photos per second it serves one polite client
+    # (a full pool does ~1-2x that on 2 cores). A fixed count would pass on a server that stalled.
+    served_per_s = report.by_code["ok"] / report.wall_s
+    assert served_per_s >= 0.5 / lone_s, f"{served_per_s:.2f} photos/s under load, {1 / lone_s:.2f} alone"
     assert report.by_code["busy"] > 0, "the queue never filled: the overload path was not exercised"
     assert not report.health_failures, report.health_failures[:5]
     assert max(report.health_latencies) < 1.0, f"/health took {max(report.health_latencies):.2f} s under load"

@@ -115,5 +115,6 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path, monkeypatch: pyt
     assert list(tmp_path.iterdir()) == []
 
 
-def test_registry_is_what_fetch_walks() -> None:
-    assert fetch.MODELS is MODELS
+def test_fetch_walks_the_whole_registry(models_dir: Path) -> None:
+    """One result per registry entry, in registry order: a model added to the registry is fetched."""
+    assert [result.name for result in fetch.fetch_models(models_dir)] == [spec.name for spec in MODELS]

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,10 +14,11 @@ from skimage import data
 
 from facecraft.config import Device
 from facecraft.errors import InvalidOptionError, ModelUnavailableError
-from facecraft.models.mediapipe_loader import import_mediapipe
 from facecraft.runtime import device as device_module
 from facecraft.runtime.device import resolve_providers
 from facecraft.runtime.sessions import IsnetMatter, check_isnet_size
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_cpu_is_cpu() -> None:
@@ -67,9 +71,39 @@ def test_fixed_size_session_rejects_another_size(isnet_path: Path) -> None:
         matter.session.run(["output"], {"input": np.zeros((1, 3, 320, 320), np.float32)})
 
 
+def _import_in_fresh_python(extra_path: Path | None = None) -> dict[str, object]:
+    """import_mediapipe() in a new interpreter (a clean sys.modules); what it did to matplotlib."""
+    code = (
+        "import importlib.util, json, sys\n"
+        "real = importlib.util.find_spec('matplotlib') is not None\n"
+        "from facecraft.models.mediapipe_loader import import_mediapipe\n"
+        "solutions = import_mediapipe()\n"
+        "mpl = sys.modules['matplotlib']\n"
+        "print(json.dumps({'real_before': real, 'file': getattr(mpl, '__file__', None),\n"
+        "    'path': list(getattr(mpl, '__path__', [])), 'pyplot': 'matplotlib.pyplot' in sys.modules,\n"
+        "    'solutions': [hasattr(solutions, n) for n in ('face_detection', 'face_mesh', 'selfie_segmentation')]}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(extra_path or ""), str(SRC)]))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def test_mediapipe_imports_without_matplotlib() -> None:
-    solutions = import_mediapipe()
-    assert hasattr(solutions, "face_mesh") and hasattr(solutions, "selfie_segmentation")
-    stand_in = sys.modules.get("matplotlib")
-    # Either the real matplotlib or our empty stand-in (which has no file).
-    assert stand_in is None or getattr(stand_in, "__file__", None) is not None or stand_in.__path__ == []
+    """The venv and the image leave matplotlib out; empty stand-ins satisfy mediapipe's drawing import."""
+    seen = _import_in_fresh_python()
+    assert seen["real_before"] is False, "this test needs a venv without matplotlib, as the locks make it"
+    assert seen["solutions"] == [True, True, True]
+    assert seen["file"] is None and seen["path"] == [] and seen["pyplot"] is True, "the empty stand-in was used"
+
+
+def test_a_real_matplotlib_is_preferred(tmp_path: Path) -> None:
+    package = tmp_path / "matplotlib"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "pyplot.py").write_text("")
+    seen = _import_in_fresh_python(tmp_path)
+    assert seen["real_before"] is True
+    assert seen["file"] == str(package / "__init__.py"), "the installed matplotlib, not the stand-in"
+    assert seen["solutions"] == [True, True, True]

@@ -3,10 +3,12 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from facecraft.errors import ModelUnavailableError
+from facecraft.models import verify as verify_module
 from facecraft.models.registry import get_model
 from facecraft.models.verify import load_check, require_models, sha256_file, verify_models
 
@@ -51,4 +53,21 @@ def test_hash_cache_notices_a_changed_file(tmp_path: Path) -> None:
 
 
 def test_load_check_builds_every_model(models_dir: Path) -> None:
-    load_check(models_dir, ["CPUExecutionProvider"])
+    assert load_check(models_dir, ["CPUExecutionProvider"]) == "cpu"
+
+
+def test_load_check_reports_a_broken_mediapipe(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAKE: a mediapipe whose C++ graph fails to build (a broken install cannot be made here for real)."""
+
+    def broken(**_kwargs: object) -> None:
+        raise RuntimeError("Could not find the graph")
+
+    stand_in = SimpleNamespace(
+        face_detection=SimpleNamespace(FaceDetection=broken),
+        face_mesh=SimpleNamespace(FaceMesh=broken),
+        selfie_segmentation=SimpleNamespace(SelfieSegmentation=broken),
+    )
+    monkeypatch.setattr(verify_module, "import_mediapipe", lambda: stand_in)
+    with pytest.raises(ModelUnavailableError, match="mediapipe solutions failed to load") as info:
+        load_check(models_dir, ["CPUExecutionProvider"])
+    assert info.value.details["reason"] == "Could not find the graph"

@@ -41,11 +41,29 @@ def raw_get(server: LiveServer, path: str) -> int:
         connection.close()
 
 
+def readme_presets() -> dict[str, tuple[int, int, str, bool, str, int, float]]:
+    """The README's preset table: id -> (width, height, background, oval, format, max_kb, face_margin)."""
+    readme = (STATIC.parents[3] / "README.md").read_text(encoding="utf-8")
+    row = re.compile(
+        r"^\| `(\w+)` \| [^|]+ \| (\d+) × (\d+) \| `(#[0-9a-f]{6})` \| (yes|no) \| (\w+) \| (\d+) \| ([\d.]+) \|$", re.M
+    )
+    return {
+        m[1]: (int(m[2]), int(m[3]), m[4], m[5] == "yes", m[6], int(m[7]), float(m[8])) for m in row.finditer(readme)
+    }
+
+
 def test_presets_are_listed_with_their_sizes(client: httpx.Client) -> None:
     response = client.get("/api/v1/presets")
     assert response.status_code == 200
     listed = response.json()
-    assert [p["id"] for p in listed] == [p.id for p in PRESETS]
+    # Expected values come from the README's preset table (the documented contract), not from PRESETS.
+    documented = readme_presets()
+    assert {"passport", "us_visa", "badge", "square", "avatar", "ad_thumbnail"} <= set(documented)
+    assert [p["id"] for p in listed] == list(documented)
+    for item in listed:
+        width, height, background, oval, fmt, max_kb, margin = documented[item["id"]]
+        assert (item["width"], item["height"], item["background"]) == (width, height, background), item["id"]
+        assert (item["oval"], item["format"], item["max_kb"], item["face_margin"]) == (oval, fmt, max_kb, margin)
     keys = {"id", "label", "width", "height", "background", "oval", "format", "max_kb", "face_margin", "description"}
     for item in listed:
         assert set(item) == keys

@@ -94,10 +94,15 @@ def resize_rgb(rgb: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArr
 
 
 def resize_alpha(alpha: npt.NDArray[np.float32], width: int, height: int) -> npt.NDArray[np.float32]:
-    """Resize a float32 alpha/mask, keeping it within [0, 1]."""
-    resized = cv2.resize(
-        alpha.astype(np.float32), (width, height), interpolation=_interpolation(alpha.shape, width, height)
-    )
+    """Resize a float32 alpha/mask, keeping it within [0, 1].
+
+    Enlarging is bilinear, not Lanczos: Lanczos rings around a hard matte edge, and its overshoot turned faint
+    pixels near the edge into opaque specks detached from the subject.
+    """
+    interpolation = _interpolation(alpha.shape, width, height)
+    if interpolation != cv2.INTER_AREA:
+        interpolation = cv2.INTER_LINEAR
+    resized = cv2.resize(alpha.astype(np.float32), (width, height), interpolation=interpolation)
     return np.clip(resized, 0.0, 1.0).astype(np.float32)
 
 

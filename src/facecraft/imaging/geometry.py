@@ -17,6 +17,11 @@ import numpy.typing as npt
 
 Point = tuple[float, float]
 
+# What the crop shows beyond the photo's edge. Replicating the border painted streaks of skin and hair
+# that both matting models read as foreground (a face cut by the frame came out translucent); a flat
+# mid grey reads as background and is masked out anyway.
+NEUTRAL_FILL = (128, 128, 128)
+
 
 @dataclass(frozen=True)
 class Box:
@@ -85,6 +90,34 @@ class CropPlan:
         xs, ys = [p[0] for p in corners], [p[1] for p in corners]
         return Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
 
+    def map_points(self, points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """N x 2 source points in working-crop pixels."""
+        m = self.matrix
+        return np.asarray(points @ m[:, :2].T + m[:, 2], dtype=np.float32)
+
+    def context(self, left: float, top: float, right: float, bottom: float, size: tuple[int, int]) -> CropPlan:
+        """A wider window around this crop, at `size` (width, height).
+
+        The margins are fractions of the crop's width (left, right) and height (top, bottom). The window is
+        scaled to `size` independently along x and y, as a model with a fixed input size would resize it.
+        """
+        work_w, work_h = self.size
+        x0, y0 = -left * work_w, -top * work_h
+        span_w, span_h = work_w * (1 + left + right), work_h * (1 + top + bottom)
+        window = np.array(
+            [[size[0] / span_w, 0.0, -x0 * size[0] / span_w], [0.0, size[1] / span_h, -y0 * size[1] / span_h]]
+        )
+        return CropPlan(matrix=compose_affine(window, self.matrix), size=size, roll=self.roll)
+
+
+def compose_affine(outer: npt.NDArray[np.float64], inner: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The 2x3 affine map `outer` after `inner`."""
+    return np.asarray((np.vstack([outer, [0, 0, 1]]) @ np.vstack([inner, [0, 0, 1]]))[:2], dtype=np.float64)
+
+
+def invert_affine(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(cv2.invertAffineTransform(matrix), dtype=np.float64)
+
 
 def plan_crop(
     face: Box,
@@ -93,6 +126,7 @@ def plan_crop(
     margin: float,
     output_size: tuple[int, int],
     max_working_side: int = 1024,
+    min_working_side: int = 256,
 ) -> CropPlan:
     """Frame a headshot around the face, levelled on the eyes, with the output's aspect ratio.
 
@@ -125,8 +159,11 @@ def plan_crop(
         crop_h = crop_w / aspect
 
     # Working resolution: never upscale in the warp (the final resize does that once), never exceed the
-    # output, and keep the matting/enhancement work bounded on huge outputs.
-    scale = min(1.0, out_w / crop_w, max_working_side / max(crop_w, crop_h))
+    # output by much, and keep the matting/enhancement work bounded on huge outputs. Small outputs are
+    # worked on at up to min_working_side and shrunk at the end: a matte drawn at 64 px has 1-px stair
+    # steps for edges, one drawn at 256 px and shrunk is antialiased.
+    wanted_w = max(out_w, min_working_side * out_w / max(out_w, out_h))
+    scale = min(1.0, wanted_w / crop_w, max_working_side / max(crop_w, crop_h))
     work_w = max(1, round(crop_w * scale))
     work_h = max(1, round(crop_h * scale))
 
@@ -140,8 +177,8 @@ def plan_crop(
 def warp_crop(rgb: npt.NDArray[np.uint8], plan: CropPlan) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
     """Apply a crop plan: the working crop and a mask of where it shows the photo (1) or lies outside it (0).
 
-    Areas beyond the photo's border are filled by replicating the border (so the matting model sees
-    plausible content) and flagged invalid, so they become transparent instead of smeared.
+    Areas beyond the photo's border are filled with NEUTRAL_FILL and flagged invalid, so they become
+    transparent instead of smeared.
     """
     matrix = plan.matrix
     source = rgb
@@ -156,7 +193,9 @@ def warp_crop(rgb: npt.NDArray[np.uint8], plan: CropPlan) -> tuple[npt.NDArray[n
         sy = source.shape[0] / height
         matrix = matrix @ np.array([[1 / sx, 0, 0], [0, 1 / sy, 0], [0, 0, 1]])
     size = plan.size
-    crop = cv2.warpAffine(source, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(
+        source, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=NEUTRAL_FILL
+    )
     inside = np.ones(source.shape[:2], dtype=np.float32)
     valid = cv2.warpAffine(inside, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     return np.asarray(crop, dtype=np.uint8), np.clip(valid, 0.0, 1.0).astype(np.float32)

@@ -35,7 +35,7 @@ def build_pipeline(settings: Settings) -> PortraitPipeline:
     pipeline = PortraitPipeline(
         FaceDetector(),
         EyeLocator(),
-        PersonMatter(isnet),
+        PersonMatter(isnet, isnet.size),
         restorer,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,

@@ -1,8 +1,9 @@
-"""Eye centres from MediaPipe's face mesh with refined (iris) landmarks.
+"""The face mesh: eye centres (iris landmarks) and the face's outline, mouth and eyes.
 
 The face mesh runs its own short-range detector, which misses faces that fill little of the frame, so it
 is given a square crop around the face the full-range detector found. Iris centres (landmarks 468 and
-473) measured about 0.5 degrees of eye-angle error against ~4.5 for the detector's eye keypoints.
+473) measured about 0.5 degrees of eye-angle error against ~4.5 for the detector's eye keypoints. The
+mesh's outline (FACE_OVAL) also tells the matte which pixels are face by construction (pipeline/matte.py).
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from facecraft.imaging.geometry import Box, Point
+from facecraft.imaging.geometry import NEUTRAL_FILL, Box, Point
 from facecraft.models.mediapipe_loader import import_mediapipe
 
 _IRIS_CENTERS = (468, 473)
 _CROP_FACTOR = 2.2  # square crop side relative to the face box: room for the mesh's own detector
 _MESH_MAX_SIDE = 512
+
+# Landmark indices of MediaPipe's face mesh (mediapipe/python/solutions/face_mesh_connections.py),
+# as closed polygons in drawing order. The oval runs along the forehead, temples, jaw and chin.
+FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+CHIN = 152
+
+Landmarks = npt.NDArray[np.float32]
+"""N x 2 face-mesh points (x, y) in pixels of the image they were located in."""
 
 
 class EyeLocator:
@@ -36,8 +49,11 @@ class EyeLocator:
             self._local.solution = solution
         return solution
 
-    def locate(self, rgb: npt.NDArray[np.uint8], face: Box) -> tuple[Point, Point] | None:
-        """Iris centres (image-left, image-right) of the face in `face`, or None when the mesh finds none."""
+    def mesh(self, rgb: npt.NDArray[np.uint8], face: Box) -> Landmarks | None:
+        """The 478 face-mesh points of the face in `face`, in `rgb` pixels, or None when the mesh finds none.
+
+        Points may lie outside the photo when the face is cut by its edge: the mesh extrapolates the face.
+        """
         cx, cy = face.center
         side = max(face.width, face.height) * _CROP_FACTOR
         x0, y0 = round(cx - side / 2), round(cy - side / 2)
@@ -52,20 +68,34 @@ class EyeLocator:
         result = self._solution().process(np.ascontiguousarray(crop))
         if not result.multi_face_landmarks:
             return None
-        landmarks = result.multi_face_landmarks[0].landmark
         crop_side = crop.shape[0]
-        eyes = sorted(
-            (x0 + landmarks[i].x * crop_side / scale, y0 + landmarks[i].y * crop_side / scale) for i in _IRIS_CENTERS
-        )
-        return eyes[0], eyes[1]
+        points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32)
+        points *= np.float32(crop_side / scale)
+        points += np.array([x0, y0], dtype=np.float32)
+        return points
+
+    def locate(self, rgb: npt.NDArray[np.uint8], face: Box) -> tuple[Point, Point] | None:
+        """Iris centres (image-left, image-right) of the face in `face`, or None when the mesh finds none."""
+        points = self.mesh(rgb, face)
+        return None if points is None else eye_centres(points)
+
+
+def eye_centres(points: Landmarks) -> tuple[Point, Point]:
+    """Iris centres (image-left, image-right) from face-mesh points."""
+    left, right = sorted((float(points[i, 0]), float(points[i, 1])) for i in _IRIS_CENTERS)
+    return left, right
 
 
 def _padded_crop(rgb: npt.NDArray[np.uint8], x0: int, y0: int, size: int) -> npt.NDArray[np.uint8]:
-    """A size x size crop at (x0, y0); parts beyond the photo repeat its border."""
+    """A size x size crop at (x0, y0); parts beyond the photo are neutral grey.
+
+    Replicating the border instead would paint streaks of skin beside a face cut by the frame, which the
+    mesh reads as more face.
+    """
     height, width = rgb.shape[:2]
     left, top = max(0, -x0), max(0, -y0)
     right, bottom = max(0, x0 + size - width), max(0, y0 + size - height)
     inner = rgb[max(0, y0) : min(height, y0 + size), max(0, x0) : min(width, x0 + size)]
     if left or top or right or bottom:
-        inner = np.asarray(cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_REPLICATE))
+        inner = np.asarray(cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_CONSTANT, value=NEUTRAL_FILL))
     return np.asarray(inner, dtype=np.uint8)

@@ -1,7 +1,8 @@
 """The portrait pipeline: wires the stages in request order and times each one.
 
-    bytes -> decode -> detect -> choose face -> eye centres -> level + crop (one warp) -> matte
-          -> photo enhancement -> face restoration -> resize + oval mask -> (encode, see encode.py)
+    bytes -> decode -> detect -> choose face -> face mesh (eye centres, face outline) -> level + crop (one warp)
+          -> matte -> foreground colours -> photo enhancement -> face restoration -> resize + oval mask
+          -> (encode, see encode.py)
 
 No stage calls the next; this module is the only place that knows the order. Everything after detection
 works on the working crop (at most the output size), so a 12 MP photo becomes a ~0.4 MP problem early.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -23,10 +24,12 @@ from facecraft.errors import MultipleFacesError, NoFaceError
 from facecraft.imaging.compose import oval_mask, resize_alpha, resize_rgb
 from facecraft.imaging.decode import decode_image
 from facecraft.imaging.enhance import enhance_photo
-from facecraft.imaging.geometry import Box, plan_crop, warp_crop
+from facecraft.imaging.foreground import estimate_foreground
+from facecraft.imaging.geometry import Box, CropPlan, compose_affine, invert_affine, plan_crop, warp_crop
+from facecraft.imaging.trimap import Mask, polygon_mask
 from facecraft.pipeline.detect import DetectedFace, FaceDetector
-from facecraft.pipeline.landmarks import EyeLocator
-from facecraft.pipeline.matte import PersonMatter
+from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres
+from facecraft.pipeline.matte import CONTEXT_MARGINS, ContextWindow, PersonMatter
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.restore import FaceRestorer
 from facecraft.runtime.sessions import IsnetMatter
@@ -46,6 +49,8 @@ class Portrait:
     matte_method: str  # how the matte was actually made (see pipeline/matte.py)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     warnings: list[str] = field(default_factory=list)  # e.g. "face_cut_by_frame"
+    landmarks: Landmarks | None = None  # face-mesh points in output pixels, when the mesh found the face
+    photo_mask: npt.NDArray[np.float32] | None = None  # 1 where the output shows the photo, 0 beyond its edge
 
     @property
     def matting(self) -> str:
@@ -94,6 +99,10 @@ class PortraitPipeline:
         self.restorer = restorer
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
+        # Foreground colour estimation (imaging/foreground.py); benchmarks swap in others to compare.
+        self.foreground: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.float32]], npt.NDArray[np.uint8]] = (
+            estimate_foreground
+        )
         # The ISNet session, for /status (device and providers actually in use); set by the factory.
         self.isnet: IsnetMatter | None = None
 
@@ -104,7 +113,7 @@ class PortraitPipeline:
         # A blank image has no face: detection and landmarks run, then the matting stage is run directly.
         with contextlib.suppress(NoFaceError):
             self.process_rgb(grey, options)
-        self.matter.matte(grey, options.matting)
+        self.matter.matte(grey, np.ones((256, 256), np.float32), np.zeros((256, 256), bool), options.matting)
 
     def process(self, data: bytes, options: PortraitOptions) -> Portrait:
         watch = Stopwatch()
@@ -120,14 +129,20 @@ class PortraitPipeline:
             faces = self.detector.detect(rgb)
             face = choose_face(faces, options.face_policy)
         with watch.stage("landmarks"):
-            iris = self.eye_locator.locate(rgb, face.box)
-            left_eye, right_eye = iris if iris else (face.left_eye, face.right_eye)
+            mesh = self.eye_locator.mesh(rgb, face.box)
+            left_eye, right_eye = eye_centres(mesh) if mesh is not None else (face.left_eye, face.right_eye)
         with watch.stage("align_crop"):
             plan = plan_crop(face.box, left_eye, right_eye, options.face_margin, (options.width, options.height))
             crop, inside = warp_crop(rgb, plan)
         with watch.stage("matte"):
-            alpha, matting = self.matter.matte(crop, options.matting)
-            alpha = alpha * inside
+            face_region = _face_region(plan, mesh, face.box)
+            context = self._context(rgb, plan) if self.matter.uses_isnet(options.matting) else None
+            matte = self.matter.matte(crop, inside, face_region, options.matting, context)
+            alpha = matte.alpha
+        with watch.stage("foreground"):
+            # The subject's own colour under every semi-transparent pixel, so no background colour (and no PNG
+            # viewer) shows the old background through the edges.
+            crop = self.foreground(crop, alpha)
         if options.enhance_photo:
             with watch.stage("enhance_photo"):
                 crop = enhance_photo(crop, alpha)
@@ -140,6 +155,7 @@ class PortraitPipeline:
             if options.use_oval_mask:
                 out_alpha = out_alpha * oval_mask(options.width, options.height)
         height, width = rgb.shape[:2]
+        to_output = np.array([options.width / plan.size[0], options.height / plan.size[1]], dtype=np.float32)
         return Portrait(
             rgb=out_rgb,
             alpha=np.clip(out_alpha, 0.0, 1.0).astype(np.float32),
@@ -147,7 +163,41 @@ class PortraitPipeline:
             face_box=face.box,
             input_size=(width, height),
             roll_degrees=plan.roll,
-            eyes_from="iris" if iris else "detector",
-            matte_method=matting,
+            eyes_from="iris" if mesh is not None else "detector",
+            matte_method=matte.method,
             timings=watch.timings,
+            warnings=["face_cut_by_frame"] if _face_cut_by_frame(mesh, face.box, (width, height)) else [],
+            landmarks=None if mesh is None else plan.map_points(mesh) * to_output,
+            photo_mask=resize_alpha(inside, options.width, options.height),
         )
+
+    def _context(self, rgb: npt.NDArray[np.uint8], plan: CropPlan) -> ContextWindow:
+        """The wider window ISNet sees: the crop plus the torso below it, at ISNet's input size."""
+        height, width = self.matter.isnet_size
+        window_plan = plan.context(*CONTEXT_MARGINS, size=(width, height))
+        window, _ = warp_crop(rgb, window_plan)
+        return ContextWindow(window, compose_affine(plan.matrix, invert_affine(window_plan.matrix)))
+
+
+def _face_region(plan: CropPlan, mesh: Landmarks | None, box: Box) -> Mask:
+    """The face in the crop: the mesh's oval (eyes, mouth and teeth inside it), else an ellipse in the box."""
+    shape = (plan.size[1], plan.size[0])
+    if mesh is not None:
+        return polygon_mask(shape, plan.map_points(mesh[list(FACE_OVAL)]))
+    # Without a mesh, the detector's box (brows to chin) shrunk a little, so no background is forced opaque.
+    cx, cy = box.center
+    angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+    ellipse = np.stack([cx + 0.4 * box.width * np.cos(angles), cy + 0.45 * box.height * np.sin(angles)], axis=1)
+    return polygon_mask(shape, plan.map_points(ellipse.astype(np.float32)))
+
+
+def _face_cut_by_frame(mesh: Landmarks | None, box: Box, size: tuple[int, int]) -> bool:
+    """Whether the face crosses the photo's edge: the mesh's oval reaches beyond it (or, with no mesh, the
+    detector's box, which is clipped to the photo, touches it)."""
+    width, height = size
+    if mesh is not None:
+        oval = mesh[list(FACE_OVAL)]
+        slack = 0.02 * float(np.ptp(oval[:, 1]))  # the mesh's own jitter at the chin and temples
+        xs, ys = oval[:, 0], oval[:, 1]
+        return bool(xs.min() < -slack or ys.min() < -slack or xs.max() > width + slack or ys.max() > height + slack)
+    return box.x <= 0.5 or box.y <= 0.5 or box.x + box.width >= width - 0.5 or box.y + box.height >= height - 0.5

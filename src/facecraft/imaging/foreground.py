@@ -1,0 +1,56 @@
+"""Foreground colour estimation ("decontamination") by blur fusion.
+
+A semi-transparent edge pixel is a mix I = alpha * F + (1 - alpha) * B of the subject's colour F and the old
+background's B. Compositing I itself over a new background keeps B's share: a yellow fringe from a golden curtain
+around light hair. Blur fusion (Forte and Pitié, "Approximate Fast Foreground Colour Estimation", ICIP 2021)
+estimates F from alpha-weighted local means of the foreground and the background, refined once with a small
+window; it costs a few box filters, about 20 ms at 648x648 on one core here, where the multi-level solver of
+pymatting (estimate_foreground_ml) costs far more (benchmarks/matte_bench.py measures both).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+_EPS = np.float32(1e-5)
+
+
+def _blur(image: npt.NDArray[np.float32], size: int) -> npt.NDArray[np.float32]:
+    return np.asarray(cv2.blur(image, (size, size), borderType=cv2.BORDER_REFLECT), dtype=np.float32)
+
+
+def _fuse(
+    image: npt.NDArray[np.float32],
+    fg: npt.NDArray[np.float32],
+    bg: npt.NDArray[np.float32],
+    alpha: npt.NDArray[np.float32],
+    size: int,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    a = alpha[:, :, None]
+    blurred_alpha = _blur(alpha, size)[:, :, None]
+    mean_fg = _blur(fg * a, size) / (blurred_alpha + _EPS)
+    mean_bg = _blur(bg * (1 - a), size) / ((1 - blurred_alpha) + _EPS)
+    estimate = mean_fg + a * (image - a * mean_fg - (1 - a) * mean_bg)
+    return np.clip(estimate, 0.0, 1.0).astype(np.float32), mean_bg
+
+
+def estimate_foreground(rgb: npt.NDArray[np.uint8], alpha: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    """The subject's own colour at every pixel (uint8 RGB); where alpha is 1 it is the photo unchanged.
+
+    The first pass uses a window of ~14 % of the image's shorter side (the paper's 90 px at ~640 px), the
+    second the paper's small refining window.
+    """
+    if alpha.shape != rgb.shape[:2]:
+        raise ValueError(f"alpha shape {alpha.shape} does not match image {rgb.shape[:2]}")
+    image = rgb.astype(np.float32) / 255.0
+    weight = np.clip(alpha, 0.0, 1.0).astype(np.float32)
+    large = max(3, round(min(rgb.shape[:2]) * 0.14))
+    fg, bg = _fuse(image, image, image, weight, large)
+    fg, _ = _fuse(image, fg, bg, weight, max(3, round(large / 15)))
+    out: npt.NDArray[np.uint8] = np.rint(fg * 255.0).astype(np.uint8)
+    # Bit-exact where the subject is opaque: the estimate equals the photo there up to rounding.
+    opaque = weight >= 1.0
+    out[opaque] = rgb[opaque]
+    return out

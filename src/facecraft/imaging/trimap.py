@@ -1,0 +1,111 @@
+"""Structural rules for a person matte: a trimap, one subject, no enclosed holes.
+
+Pure array functions (masks are float32 HxW in [0, 1] or bool HxW). pipeline/matte.py decides what goes in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Mask = npt.NDArray[np.bool_]
+FloatMask = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Trimap:
+    interior: Mask  # certainly the subject
+    exterior: Mask  # certainly background
+
+    @property
+    def band(self) -> Mask:
+        return ~(self.interior | self.exterior)
+
+
+def disk(radius: int) -> npt.NDArray[np.uint8]:
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+
+
+def erode(mask: Mask, radius: int) -> Mask:
+    if radius < 1:
+        return mask
+    return np.asarray(cv2.erode(mask.astype(np.uint8), disk(radius)), dtype=bool)
+
+
+def dilate(mask: Mask, radius: int) -> Mask:
+    if radius < 1:
+        return mask
+    return np.asarray(cv2.dilate(mask.astype(np.uint8), disk(radius)), dtype=bool)
+
+
+def polygon_mask(shape: tuple[int, int], polygon: npt.NDArray[np.float32]) -> Mask:
+    """Pixels inside a closed polygon (N x 2 points, x then y); points may lie outside the frame."""
+    canvas = np.zeros(shape, dtype=np.uint8)
+    # Sub-pixel precision: 4 fractional bits.
+    points = np.round(polygon * 16).astype(np.int32).reshape(-1, 1, 2)
+    cv2.fillPoly(canvas, [points], (1,), lineType=cv2.LINE_8, shift=4)
+    return canvas.astype(bool)
+
+
+def person_trimap(person: FloatMask, face: Mask, radius: int) -> Trimap:
+    """Interior: the person mask eroded by `radius`, plus the face. Exterior: beyond the mask grown by `radius`."""
+    confident = person > 0.5
+    interior = erode(confident, radius) | face
+    exterior = ~dilate(confident | face, radius)
+    return Trimap(interior, exterior)
+
+
+def component_of(mask: Mask, seed: Mask) -> Mask:
+    """The parts of `mask` connected (8-neighbourhood) to a `seed` pixel."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask & seed
+    kept = np.unique(labels[seed & mask])
+    return np.isin(labels, kept[kept > 0])
+
+
+def keep_connected(alpha: FloatMask, seed: Mask, threshold: float = 0.02) -> tuple[FloatMask, int]:
+    """Zero every visible region (alpha > threshold) that does not touch `seed`; also return how many were dropped.
+
+    A badge or a blob the person mask put beside the subject is an island: it shares no pixel with the
+    subject, so it goes whatever its alpha. Opaque parts joined to the subject only through faint pixels are
+    islands too (they are measured at alpha 0.5).
+    """
+    visible = (alpha > threshold).astype(np.uint8)
+    count, labels = cv2.connectedComponents(visible, connectivity=8)
+    kept = np.unique(labels[seed & (visible > 0)])
+    keep = np.isin(labels, kept[kept > 0])
+    dropped = count - 1 - int(np.count_nonzero(kept))
+    alpha = np.where(keep, alpha, np.float32(0.0)).astype(np.float32)
+    opaque = alpha > 0.5
+    island = opaque & ~component_of(opaque, seed)
+    if island.any():
+        dropped += int(cv2.connectedComponents(island.astype(np.uint8), connectivity=8)[0]) - 1
+        # The island's own soft rim goes with it.
+        alpha = np.where(dilate(island, 2), np.float32(0.0), alpha).astype(np.float32)
+    return alpha, max(0, dropped)
+
+
+def fill_holes(alpha: FloatMask, person: FloatMask) -> FloatMask:
+    """Make opaque every hole enclosed by the subject, unless the person mask calls most of it background.
+
+    The gap between an arm and the body is a real hole the person mask sees; a dark shirt pattern ISNet found
+    "transparent" is not.
+    """
+    background = (alpha <= 0.5).astype(np.uint8)
+    count, labels = cv2.connectedComponents(background, connectivity=4)
+    if count <= 1:
+        return alpha
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    sums = np.bincount(labels.ravel(), weights=person.ravel(), minlength=count)
+    sizes = np.bincount(labels.ravel(), minlength=count)
+    enclosed = np.ones(count, dtype=bool)
+    enclosed[0] = False  # label 0 is the subject itself
+    enclosed[border] = False
+    enclosed &= sums > 0.5 * sizes
+    if not enclosed.any():
+        return alpha
+    return np.where(enclosed[labels], np.float32(1.0), alpha).astype(np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -9,12 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from tests.conftest import MODELS_DIR
 
+from facecraft.cli.main import main
+from facecraft.config import Settings, get_settings
+from facecraft.models import fetch
+from facecraft.models.registry import MODELS, Location
 
-def facecraft(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FACECRAFT_MODELS_DIR": str(MODELS_DIR)}
+
+def facecraft(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`facecraft ARGS` in a subprocess; `settings` become FACECRAFT_<NAME> variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACECRAFT_")}
+    env |= {"FACECRAFT_MODELS_DIR": str(MODELS_DIR), **{f"FACECRAFT_{k.upper()}": v for k, v in settings.items()}}
     return subprocess.run(
         [sys.executable, "-m", "facecraft.cli.main", *args],
         cwd=cwd,
@@ -87,3 +96,128 @@ def test_models_list_and_verify(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 1 and "isnet: missing" in missing.stdout
+
+
+def test_process_format_background_transparent_and_max_kb(tmp_path: Path, data_dir: Path) -> None:
+    photo = str(data_dir / "grace_hopper.jpg")
+    common = ("--size", "256", "--matting", "fast", "--no-oval")
+    jpeg = facecraft("process", photo, "-o", str(tmp_path / "j"), "-f", "jpg", "--max-kb", "12", *common, cwd=tmp_path)
+    assert jpeg.returncode == 0, jpeg.stderr
+    out = tmp_path / "j" / "grace_hopper.jpg"
+    assert out.stat().st_size <= 12 * 1024
+    with Image.open(out) as image:
+        assert (image.format, image.size) == ("JPEG", (256, 256))
+    # An opaque red background, in a PNG that then has no alpha channel at all.
+    red = facecraft(
+        "process",
+        photo,
+        "-o",
+        str(tmp_path / "r"),
+        "--background",
+        "#ff0000",
+        "--no-transparent",
+        *common,
+        cwd=tmp_path,
+    )
+    assert red.returncode == 0, red.stderr
+    with Image.open(tmp_path / "r" / "grace_hopper.png") as image:
+        assert image.mode == "RGB" and image.getpixel((0, 0)) == (255, 0, 0)
+    clear = facecraft("process", photo, "-o", str(tmp_path / "t"), "-f", "webp", "--transparent", *common, cwd=tmp_path)
+    assert clear.returncode == 0, clear.stderr
+    with Image.open(tmp_path / "t" / "grace_hopper.webp") as image:
+        assert image.format == "WEBP" and image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0  # type: ignore[index]
+
+
+def test_process_takes_its_defaults_from_the_settings(tmp_path: Path, data_dir: Path) -> None:
+    """FACECRAFT_DEFAULT_OUTPUT_FORMAT / _MAX_KB / _BACKGROUND_* apply when no flag is given."""
+    result = facecraft(
+        "process",
+        str(data_dir / "astronaut.jpg"),
+        "-o",
+        str(tmp_path),
+        "--size",
+        "300",
+        "--matting",
+        "fast",
+        cwd=tmp_path,
+        default_output_format="jpg",
+        default_max_kb="15",
+        default_oval_mask="false",
+        default_background_r="0",
+        default_background_g="0",
+        default_background_b="255",
+    )
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "astronaut.jpg"
+    assert out.stat().st_size <= 15 * 1024
+    with Image.open(out) as image:
+        red, green, blue = image.convert("RGB").getpixel((2, 2))  # type: ignore[misc]
+        assert image.size == (300, 300) and blue > 230 and red < 25 and green < 25
+
+
+def test_max_image_pixels_refuses_a_larger_photo(tmp_path: Path, data_dir: Path) -> None:
+    # astronaut.jpg is 512 x 512 = 262,144 pixels.
+    result = facecraft(
+        "process", str(data_dir / "astronaut.jpg"), "-o", str(tmp_path), cwd=tmp_path, max_image_pixels="200000"
+    )
+    assert result.returncode == 1
+    assert "astronaut.jpg: image_too_large" in result.stderr
+    assert list(tmp_path.glob("*.png")) == []
+
+
+def test_config_prints_every_setting_with_secrets_hidden(tmp_path: Path) -> None:
+    result = facecraft(
+        "config",
+        cwd=tmp_path,
+        api_key="key-abc-123",
+        webhook_secret="hook-xyz-789",
+        queue_url="redis://worker:redis-pass-456@redis:6379/0",
+        default_width="300",
+    )
+    assert result.returncode == 0, result.stderr
+    shown = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    assert set(shown) == {f"FACECRAFT_{name.upper()}" for name in Settings.model_fields}
+    assert shown["FACECRAFT_DEFAULT_WIDTH"] == "300"
+    assert shown["FACECRAFT_API_KEY"] == shown["FACECRAFT_WEBHOOK_SECRET"] == "(set)"
+    for secret in ("key-abc-123", "hook-xyz-789", "redis-pass-456"):
+        assert secret not in result.stdout, secret
+    assert shown["FACECRAFT_QUEUE_URL"] == "redis://worker:***@redis:6379/0", "the Redis password is hidden"
+    assert shown["FACECRAFT_CORS_ORIGINS"] == "*", "lists are written as the variable takes them"
+    unset = facecraft("config", cwd=tmp_path)
+    shown = dict(line.split("=", 1) for line in unset.stdout.splitlines())
+    assert shown["FACECRAFT_API_KEY"] == shown["FACECRAFT_WEBHOOK_SECRET"] == ""
+
+
+def test_models_fetch_with_everything_present(tmp_path: Path) -> None:
+    result = facecraft("models", "fetch", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    actions = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert actions["isnet"] == "present"
+    assert set(actions) == {spec.name for spec in MODELS}
+    assert {action for name, action in actions.items() if name != "isnet"} == {"verified_in_package"}
+
+
+def test_models_fetch_reports_a_checksum_mismatch(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process, with the registry's pin altered: the installed mediapipe file no longer matches."""
+    spec = next(spec for spec in MODELS if spec.location is Location.PACKAGE)
+    monkeypatch.setattr(fetch, "MODELS", (dataclasses.replace(spec, sha256="0" * 64),))
+    monkeypatch.setenv("FACECRAFT_MODELS_DIR", str(MODELS_DIR))
+    get_settings.cache_clear()
+    try:
+        assert main(["models", "fetch"]) == 1
+    finally:
+        get_settings.cache_clear()
+    assert f"facecraft: model_checksum_mismatch: {spec.name}:" in capsys.readouterr().err
+
+
+def test_models_verify_load(tmp_path: Path) -> None:
+    loaded = facecraft("models", "verify", "--load", cwd=tmp_path, device="cpu")
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.splitlines()[-1] == "all models loaded (cpu)"
+    # This build of ONNX Runtime has no CUDA provider: `cuda` must refuse, not fall back.
+    cuda = facecraft("models", "verify", "--load", cwd=tmp_path, device="cuda")
+    assert cuda.returncode == 1
+    assert "facecraft: model_unavailable: FACECRAFT_DEVICE=cuda but ONNX Runtime has no CUDA provider" in cuda.stderr
+    assert "all models loaded" not in cuda.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -47,9 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
 def _print_config(_: argparse.Namespace) -> int:
     settings = settings_or_exit()
     for name, value in settings.model_dump(mode="json").items():
-        shown = "(set)" if name in ("api_key", "webhook_secret") and value else value
-        print(f"FACECRAFT_{name.upper()}={shown if shown is not None else ''}")
+        print(f"FACECRAFT_{name.upper()}={_shown(name, value)}")
     return 0
+
+
+def _shown(name: str, value: object) -> str:
+    """A setting as the variable would be written, with secrets hidden (a Redis URL's password too)."""
+    if name in ("api_key", "webhook_secret"):
+        return "(set)" if value else ""
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    if name == "queue_url" and isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.password:
+            user = f"{parts.username}:" if parts.username else ":"
+            return urlunsplit(parts._replace(netloc=f"{user}***@{parts.netloc.rsplit('@', 1)[1]}"))
+    return "" if value is None else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

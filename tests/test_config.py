@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from facecraft.config import Settings
-from facecraft.pipeline.options import PortraitOptions
+from facecraft.errors import InvalidOptionError
+from facecraft.pipeline.options import OptionRequest, PortraitOptions
 
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,3 +65,37 @@ def test_request_values_override_operator_defaults() -> None:
     options = PortraitOptions.from_settings(settings, width=300, face_margin=None)
     assert options.width == 300
     assert options.face_margin == 0.5
+
+
+# The image's own folders; every other FACECRAFT_* value in the Dockerfile must equal the Settings default.
+IMAGE_PATHS = {"models_dir": "/app/models", "upload_dir": "/app/uploads", "output_dir": "/app/processed"}
+
+
+def test_dockerfile_env_defaults_match_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names and values: the image's ENV block must not drift from config.py."""
+    dockerfile = (Path(__file__).resolve().parents[1] / "docker" / "Dockerfile").read_text()
+    env = dict(re.findall(r"^\s+(FACECRAFT_[A-Z_]+)=(\S*)", dockerfile, re.MULTILINE))
+    assert {name.removeprefix("FACECRAFT_").lower() for name in env} == set(Settings.model_fields)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    image = Settings(_env_file=None)  # type: ignore[call-arg]
+    for name in env:
+        monkeypatch.delenv(name)
+    plain = Settings(_env_file=None, **{key: getattr(image, key) for key in IMAGE_PATHS})  # type: ignore[call-arg]
+    assert {key: str(getattr(image, key)) for key in IMAGE_PATHS} == IMAGE_PATHS
+    differing = {key: (getattr(image, key), getattr(plain, key)) for key in Settings.model_fields}
+    assert {k: v for k, v in differing.items() if v[0] != v[1]} == {}, "Dockerfile ENV value != Settings default"
+
+
+def test_one_merge_rule_for_every_front_end() -> None:
+    """Settings < route default < preset < size < explicit fields, for the API form and the CLI alike."""
+    settings = Settings(default_width=400, _env_file=None)  # type: ignore[call-arg]
+    assert OptionRequest(size=100, height=120).resolve(settings).width == 100
+    assert OptionRequest(size=100, height=120).resolve(settings).height == 120
+    passport = OptionRequest(preset="passport", width=300, background_r=0).resolve(settings)
+    assert (passport.width, passport.height, passport.background) == (300, 531, (0, 240, 240))
+    assert OptionRequest().resolve(settings, output_format="jpg").output_format == "jpg"
+    assert OptionRequest(preset="square").resolve(settings, output_format="jpg").output_format == "png"
+    with pytest.raises(InvalidOptionError) as error:
+        OptionRequest(background="nope").resolve(settings)
+    assert error.value.details["field"] == "background"

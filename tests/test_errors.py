@@ -24,5 +24,5 @@ def test_errors_come_back_from_their_code() -> None:
 def test_a_code_is_registered_once() -> None:
     with pytest.raises(TypeError, match="no_face"):
 
-        class Twin(FacecraftError):
+        class TwinError(FacecraftError):
             code = "no_face"

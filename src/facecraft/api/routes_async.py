@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from facecraft.api.deps import get_state
-from facecraft.api.options_form import OptionForm, build_options, option_form
+from facecraft.api.options_form import Options
 from facecraft.api.schemas import JobAccepted, error_responses
 from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
@@ -39,7 +39,7 @@ async def submit_job(
     request: Request,
     state: State,
     file: Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")],
-    form: Annotated[OptionForm, Depends(option_form)],
+    form: Options,
     webhook_url: Annotated[
         str | None,
         Form(max_length=2048, description="Called with a signed POST when the job ends (if the server allows it)."),
@@ -47,7 +47,7 @@ async def submit_job(
 ) -> JSONResponse:
     """Same options as /process. Answers 202 at once with the job id; poll `status_url` until
     `status` is `done` (with result URLs) or `failed` (with an error code)."""
-    options = build_options(state.settings, form)
+    options = form.resolve(state.settings)
     if webhook_url:
         check_webhook_url(webhook_url, state.settings)  # refuse now rather than fail silently later
     state.runner.require_ready()

@@ -9,11 +9,11 @@ import time
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
 from facecraft.api.deps import download_url, get_state
-from facecraft.api.options_form import OptionForm, build_options, option_form
+from facecraft.api.options_form import Options
 from facecraft.api.schemas import (
     BatchItem,
     BatchResponse,
@@ -46,7 +46,6 @@ _ERRORS = error_responses(
 )
 
 Upload = Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")]
-Options = Annotated[OptionForm, Depends(option_form)]
 State = Annotated[AppState, Depends(get_state)]
 
 
@@ -85,7 +84,7 @@ async def process_single(request: Request, state: State, file: Upload, form: Opt
     Results can be downloaded until `expires_at` (FACECRAFT_CLEANUP_AGE_HOURS).
     """
     start = time.perf_counter()
-    options = build_options(state.settings, form)
+    options = form.resolve(state.settings)
     state.runner.require_ready()
     data = await read_upload(file, state.settings.max_upload_bytes)
     job_id, outcome = await _run(state, request, state.runner.process_and_store(data, options))
@@ -121,15 +120,9 @@ async def process_quick(
     state: State,
     file: Upload,
     form: Options,
-    size: Annotated[int | None, Form(ge=16, le=4096, description="Square output size (sets width and height).")] = None,
 ) -> Response:
     """No job is stored. `output_format` defaults to PNG here, as in the original (or the preset's)."""
-    overrides: dict[str, object] = {}
-    if form.output_format is None and form.preset is None:
-        overrides["output_format"] = OutputFormat.PNG
-    if size is not None:
-        overrides.update(width=form.width or size, height=form.height or size)
-    options = build_options(state.settings, form, **overrides)
+    options = form.resolve(state.settings, output_format=OutputFormat.PNG)
     state.runner.require_ready()
     data = await read_upload(file, state.settings.max_upload_bytes)
     outcome = await _run(state, request, state.runner.process_image(data, options, [options.output_format]))
@@ -206,7 +199,7 @@ async def process_batch(
     if len(files) > settings.batch_max_files:
         state.metrics.rejections.labels(reason="too_many_files").inc()
         raise TooManyFilesError(f"At most {settings.batch_max_files} files per batch; got {len(files)}.")
-    options = build_options(settings, form)
+    options = form.resolve(settings)
     state.runner.require_ready()
     try:
         await state.runner.check_capacity(len(files))

@@ -4,43 +4,54 @@ from __future__ import annotations
 
 import argparse
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import FacecraftError
 from facecraft.files import write_atomic
 from facecraft.jobs.processing import process_photo
-from facecraft.pipeline.options import SCALAR_OPTIONS, PortraitOptions
-from facecraft.pipeline.presets import PRESETS, get_preset
+from facecraft.pipeline.options import OptionRequest, PortraitOptions
+from facecraft.pipeline.presets import PRESET_IDS
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+# Short or original names kept beside the generated --<option-name> flags.
+_ALIASES = {
+    "face_margin": ["--margin"],
+    "use_oval_mask": ["--oval"],
+    "transparent_background": ["--transparent"],
+    "enhance_fidelity": ["--fidelity"],
+    "output_format": ["-f", "--format"],
+}
+
+
+def _add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of OptionRequest (the API's form fields), with its type, choices and help."""
+    for name, field in OptionRequest.model_fields.items():
+        flags = [f"--{name.replace('_', '-')}", *_ALIASES.get(name, [])]
+        kind = next(a for a in get_args(field.annotation) if a is not type(None))
+        extra: dict[str, Any] = {"dest": name, "help": field.description}
+        if kind is bool:
+            extra["action"] = argparse.BooleanOptionalAction
+        elif isinstance(kind, type) and issubclass(kind, Enum):
+            extra["choices"] = [member.value for member in kind]
+        elif name == "preset":
+            extra["choices"] = list(PRESET_IDS)
+        else:
+            extra["type"] = kind
+        parser.add_argument(*flags, **extra)
 
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("process", help="Process photos or folders of photos into headshots.")
     parser.add_argument("inputs", nargs="+", type=Path, help="Photos, or folders whose photos are processed.")
     parser.add_argument("-o", "--output-dir", type=Path, default=Path(), help="Where results go (default: .).")
-    parser.add_argument(
-        "--preset", choices=[preset.id for preset in PRESETS], help="A named preset (see GET /api/v1/presets)."
-    )
-    parser.add_argument("--width", type=int, help="Output width (default FACECRAFT_DEFAULT_WIDTH).")
-    parser.add_argument("--height", type=int, help="Output height (default FACECRAFT_DEFAULT_HEIGHT).")
-    parser.add_argument("--size", type=int, help="Square output: sets width and height.")
-    parser.add_argument("--background", help="Background colour: r,g,b or #RRGGBB.")
-    parser.add_argument("--margin", type=float, dest="face_margin", help="Face margin 0.0-1.0.")
-    parser.add_argument("--oval", action=argparse.BooleanOptionalAction, dest="use_oval_mask", help="Oval mask.")
-    parser.add_argument("--transparent", action=argparse.BooleanOptionalAction, dest="transparent_background")
-    parser.add_argument("--enhance-face", action=argparse.BooleanOptionalAction)
-    parser.add_argument("--fidelity", type=float, dest="enhance_fidelity", help="0 strongest .. 1 none.")
-    parser.add_argument("--enhance-photo", action=argparse.BooleanOptionalAction)
-    parser.add_argument("--matting", choices=[mode.value for mode in MattingMode])
-    parser.add_argument("--face-policy", choices=[policy.value for policy in FacePolicy])
-    parser.add_argument("-f", "--format", dest="output_format", choices=[fmt.value for fmt in OutputFormat])
-    parser.add_argument("--max-kb", type=int, help="JPEG size cap in KB.")
+    _add_option_flags(parser)
     parser.set_defaults(handler=run)
 
 
@@ -56,17 +67,11 @@ def collect_inputs(inputs: list[Path]) -> list[Path]:
 
 
 def _options(args: argparse.Namespace) -> PortraitOptions:
+    """The same merge as the API's: settings < preset < size < explicit flags."""
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415 - avoids an import cycle
-    from facecraft.imaging.compose import parse_color  # noqa: PLC0415
 
-    # A preset's values first, then whatever was given explicitly, as the API does.
-    overrides: dict[str, object] = get_preset(args.preset).option_values() if args.preset else {}
-    overrides |= {name: getattr(args, name) for name in SCALAR_OPTIONS if getattr(args, name) is not None}
-    if args.size is not None:
-        overrides["width"] = overrides["height"] = args.size
-    if args.background is not None:
-        overrides["background"] = parse_color(args.background)
-    return PortraitOptions.from_settings(settings_or_exit(), **overrides)
+    given = {name: getattr(args, name) for name in OptionRequest.model_fields if getattr(args, name) is not None}
+    return OptionRequest.model_validate(given).resolve(settings_or_exit())
 
 
 def _unique_target(output_dir: Path, stem: str, suffix: str, taken: set[Path]) -> Path:

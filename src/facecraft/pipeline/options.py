@@ -1,14 +1,24 @@
-"""The options of one portrait request, validated in one place.
+"""The options of one portrait request, defined and merged in one place.
 
-The API builds these from form fields and the CLI from flags; defaults come from the settings
-(FACECRAFT_DEFAULT_*), so an operator can change the house style without touching clients.
+`OptionRequest` is what a client may send: the API's form fields and the CLI's flags are generated
+from it, and `OptionRequest.resolve` is the one merge rule, the same for every front end:
+
+    settings (FACECRAFT_DEFAULT_*) < the route's own default < preset < size < explicit fields
+
+(`size` sets width and height, but an explicit width or height wins; `background` as '#RRGGBB' or
+'r,g,b' wins over background_r/g/b, and single channels change only that channel of the colour the
+preset or the settings give.) The result is `PortraitOptions`, what the pipeline reads.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat, Settings
+from facecraft.errors import InvalidOptionError
+from facecraft.imaging.compose import parse_color
 
 RGB = tuple[int, int, int]
 
@@ -65,6 +75,91 @@ class PortraitOptions(BaseModel):
         return cls.model_validate(values)
 
 
-# Options a front end passes through one by one; the background colour is assembled from its parts
-# (r/g/b fields, a hex string, a preset) by each front end.
+# Options passed through one by one; the background colour is assembled from its parts.
 SCALAR_OPTIONS: tuple[str, ...] = tuple(name for name in PortraitOptions.model_fields if name != "background")
+
+
+def _like(name: str) -> Any:
+    """An optional field with the description and bounds of PortraitOptions' field `name`."""
+    field = PortraitOptions.model_fields[name]
+    bounds = {
+        key: getattr(item, key)
+        for item in field.metadata
+        for key in ("ge", "le", "gt", "lt")
+        if getattr(item, key, None) is not None
+    }
+    return Field(None, description=field.description, **bounds)
+
+
+def _list_presets(schema: dict[str, Any]) -> None:
+    from facecraft.pipeline.presets import PRESET_IDS  # noqa: PLC0415  (presets may come to import options)
+
+    schema["enum"] = list(PRESET_IDS)
+
+
+class OptionRequest(BaseModel):
+    """Options as a client sends them; None = not sent (the preset or the settings decide)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    preset: str | None = Field(
+        None,
+        max_length=40,
+        description="A named output preset (GET /api/v1/presets): sets width, height, background, oval, "
+        "output_format, max_kb and face_margin; fields sent explicitly override it.",
+        json_schema_extra=_list_presets,
+    )
+    width: int | None = _like("width")
+    height: int | None = _like("height")
+    size: int | None = Field(
+        None, ge=16, le=4096, description="Square output: sets width and height (an explicit one wins)."
+    )
+    background: str | None = Field(
+        None,
+        max_length=40,
+        description="Background colour as '#RRGGBB', '#RGB' or 'r,g,b' (wins over background_r/g/b).",
+        examples=["#f0f0f0"],
+    )
+    background_r: int | None = Field(None, description="Background red, 0-255.", ge=0, le=255)
+    background_g: int | None = Field(None, description="Background green, 0-255.", ge=0, le=255)
+    background_b: int | None = Field(None, description="Background blue, 0-255.", ge=0, le=255)
+    transparent_background: bool | None = _like("transparent_background")
+    face_margin: float | None = _like("face_margin")
+    use_oval_mask: bool | None = _like("use_oval_mask")
+    enhance_face: bool | None = _like("enhance_face")
+    enhance_fidelity: float | None = _like("enhance_fidelity")
+    enhance_photo: bool | None = _like("enhance_photo")
+    matting: MattingMode | None = _like("matting")
+    face_policy: FacePolicy | None = _like("face_policy")
+    output_format: OutputFormat | None = _like("output_format")
+    max_kb: int | None = _like("max_kb")
+
+    def resolve(self, settings: Settings, **route_defaults: object) -> PortraitOptions:
+        """The merged options; any bad value is InvalidOptionError naming its field."""
+        from facecraft.pipeline.presets import get_preset  # noqa: PLC0415
+
+        values = PortraitOptions.defaults_from(settings) | route_defaults
+        if self.preset is not None:
+            values |= get_preset(self.preset).option_values()
+        if self.size is not None:
+            values["width"] = values["height"] = self.size
+        values |= {name: getattr(self, name) for name in SCALAR_OPTIONS if getattr(self, name) is not None}
+        if self.background is not None:
+            try:
+                values["background"] = parse_color(self.background)
+            except InvalidOptionError as exc:
+                raise InvalidOptionError(exc.message, field="background") from None
+        elif (self.background_r, self.background_g, self.background_b) != (None, None, None):
+            base: RGB = values["background"]  # type: ignore[assignment]
+            r, g, b = base
+            values["background"] = (
+                r if self.background_r is None else self.background_r,
+                g if self.background_g is None else self.background_g,
+                b if self.background_b is None else self.background_b,
+            )
+        try:
+            return PortraitOptions.model_validate(values)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = str(problem["loc"][0]) if problem["loc"] else "options"
+            raise InvalidOptionError(f"Invalid value for '{field}': {problem['msg']}", field=field) from None

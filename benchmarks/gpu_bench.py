@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import onnxruntime as ort
 from PIL import Image
 
@@ -36,7 +37,7 @@ from facecraft.runtime.sessions import create_session, isnet_input, run_isnet
 PHOTO = Path(__file__).resolve().parents[1] / "tests" / "data" / "grace_hopper.jpg"
 
 
-def timed(session: ort.InferenceSession, tensor: np.ndarray, warmups: int, repeats: int) -> float:
+def timed(session: ort.InferenceSession, tensor: npt.NDArray[np.float32], warmups: int, repeats: int) -> float:
     """Median seconds of one inference, after warm-ups (CUDA plans kernels and grows its arena on the first)."""
     for _ in range(warmups):
         session.run(["output"], {"input": tensor})

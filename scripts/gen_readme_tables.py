@@ -1,10 +1,10 @@
-"""Generate the README's environment-variable and model tables from the code.
+"""Generate the README's environment-variable, model, preset and ID-document tables from the code.
 
     .venv/bin/python scripts/gen_readme_tables.py          # rewrite README.md in place
     .venv/bin/python scripts/gen_readme_tables.py --check  # exit 1 when README.md is stale
 
-The settings class and the model registry are the single sources of truth; tests/test_readme.py runs
-the --check mode, so a change to either that is not reflected in the README fails the suite.
+The settings class, the model registry, the presets and the standards data are the single sources of truth;
+tests/test_readme.py runs the --check mode, so a change to any of them not reflected in the README fails.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pydantic.fields import FieldInfo
 
 from facecraft.config import Settings
 from facecraft.models.registry import MODELS, Location
+from facecraft.pipeline.presets import PRESETS
+from facecraft.standards.documents import DOCUMENTS, Document
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Settings whose defaults are relative paths resolved against the working directory; the image sets
@@ -62,7 +64,64 @@ def model_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"env-table": env_table, "model-table": model_table}
+def preset_table() -> str:
+    rows = [
+        "| `preset` | Pixels | Background | Oval | Format | `max_kb` | `face_margin` |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in PRESETS:
+        if p.document is None:
+            oval = "yes" if p.oval else "no"
+            rows.append(
+                f"| `{p.id}` | {p.width} × {p.height} | `{p.background}` | {oval} | {p.format.value} | "
+                f"{p.max_kb} | {p.face_margin} |"
+            )
+    return "\n".join(rows)
+
+
+def _mm(low: float, high: float) -> str:
+    return f"{low:.3g}–{high:.3g} mm"
+
+
+def _limits(document: Document) -> str:
+    files = document.files
+    parts = [files.format.upper()]
+    if files.min_px or files.max_px:
+        parts.append(f"{files.min_px}–{files.max_px} px" + (" square" if files.square else ""))
+    if files.max_kb:
+        parts.append(f"≤ {files.max_kb} KB")
+    return ", ".join(parts) if len(parts) > 1 else "—"
+
+
+def document_table() -> str:
+    rows = [
+        "| `preset` | Size | Head, chin–crown | Eyes from bottom | Background | File | Source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in DOCUMENTS:
+        inches = d.width_mm / 25.4
+        size = (
+            f"{inches:g} × {d.height_mm / 25.4:g} in"
+            if inches == round(inches)
+            else f"{d.width_mm:g} × {d.height_mm:g} mm"
+        )
+        low, high = d.head_share
+        head = f"{_mm(*d.head_band_mm)} ({low * 100:.0f}–{high * 100:.0f}%)"
+        eye = _mm(d.eye_share[0] * d.height_mm, d.eye_share[1] * d.height_mm) if d.eye_share else "—"
+        if d.crown_margin_mm:
+            eye += f"; crown {_mm(*d.crown_margin_mm)} from top"
+        host = d.source.url.split("/")[2].removeprefix("www.")
+        background = d.background_rule.removeprefix("plain ")
+        rows.append(f"| `{d.id}` | {size} | {head} | {eye} | {background} | {_limits(d)} | {host} |")
+    return "\n".join(rows)
+
+
+TABLES = {
+    "env-table": env_table,
+    "model-table": model_table,
+    "preset-table": preset_table,
+    "document-table": document_table,
+}
 
 
 def render(text: str) -> str:

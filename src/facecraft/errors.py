@@ -66,6 +66,12 @@ class OutputTooLargeError(FacecraftError):
     code = "output_too_large"
 
 
+class NotCompliantError(FacecraftError):
+    """compliance=strict and the photo fails at least one check of its document (details list them)."""
+
+    code = "not_compliant"
+
+
 class ModelUnavailableError(FacecraftError):
     code = "model_unavailable"
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from facecraft.errors import OutputTooLargeError
 from facecraft.imaging import encode_jpeg, encode_jpeg_max_kb, encode_png, encode_webp
+from facecraft.imaging.encode import with_png_dpi
 
 
 def open_bytes(data: bytes) -> Image.Image:
@@ -85,3 +86,18 @@ def test_jpeg_max_kb_ninety_nine_kb_directory_photo(astronaut: npt.NDArray[np.ui
 def test_uint8_alpha_is_accepted_as_is(astronaut: npt.NDArray[np.uint8]) -> None:
     alpha = np.full((512, 512), 77, np.uint8)
     assert np.all(np.asarray(open_bytes(encode_png(astronaut, alpha)))[..., 3] == 77)
+
+
+def test_png_and_jpeg_carry_the_dpi() -> None:
+    rgb = np.full((40, 30, 3), 120, np.uint8)
+    for data in (encode_png(rgb, dpi=300), encode_png(rgb, np.ones((40, 30), np.float32), dpi=300)):
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.info["dpi"] == pytest.approx((300, 300), abs=0.1)
+            assert image.size == (30, 40)
+    # Replacing an existing pHYs keeps exactly one.
+    twice = with_png_dpi(encode_png(rgb, dpi=300), 600)
+    assert twice.count(b"pHYs") == 1
+    with Image.open(io.BytesIO(twice)) as image:
+        assert image.info["dpi"] == pytest.approx((600, 600), abs=0.1)
+    with Image.open(io.BytesIO(encode_jpeg(rgb, 90, dpi=300))) as image:
+        assert image.info["jfif_density"] == (300, 300) and image.info["jfif_unit"] == 1

@@ -26,6 +26,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "no_face": 422,
     "multiple_faces": 422,
     "output_too_large": 422,
+    "not_compliant": 422,
     "unsupported_image": 415,
     "image_too_large": 413,
     "upload_too_large": 413,

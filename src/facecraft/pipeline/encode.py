@@ -28,11 +28,12 @@ def encode_portrait(portrait: Portrait, fmt: OutputFormat, options: PortraitOpti
     """Encode in `fmt`. JPEG has no alpha, so it always gets the background colour."""
     if fmt is OutputFormat.JPG:
         flat = composite_over_color(portrait.rgb, portrait.alpha, options.background)
-        data, quality = encode_jpeg_max_kb(flat, options.max_kb)
+        data, quality = encode_jpeg_max_kb(flat, options.max_kb, dpi=options.dpi)
         return EncodedImage(data, fmt, quality)
     if options.transparent_background:
         rgb, alpha = portrait.rgb, portrait.alpha
     else:
         rgb, alpha = composite_over_color(portrait.rgb, portrait.alpha, options.background), None
-    data = encode_png(rgb, alpha) if fmt is OutputFormat.PNG else encode_webp(rgb, alpha)
+    # WebP has no resolution field of its own (only inside EXIF/XMP), so only PNG and JPEG carry the dpi.
+    data = encode_png(rgb, alpha, options.dpi) if fmt is OutputFormat.PNG else encode_webp(rgb, alpha)
     return EncodedImage(data, fmt)

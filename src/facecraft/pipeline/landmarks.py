@@ -9,6 +9,7 @@ mesh's outline (FACE_OVAL) also tells the matte which pixels are face by constru
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -35,6 +36,20 @@ Landmarks = npt.NDArray[np.float32]
 """N x 2 face-mesh points (x, y) in pixels of the image they were located in."""
 
 
+@dataclass(frozen=True)
+class FaceMesh:
+    """The 478 refined face-mesh landmarks in image pixels with depth: x, y, and z (in the same pixel scale as
+    x, smaller is nearer the camera). The ID-photo framing reads the chin and the compliance checks read
+    pose, eyelids and lips from it."""
+
+    points: npt.NDArray[np.float64]  # (478, 3)
+
+    @property
+    def eyes(self) -> tuple[Point, Point]:
+        """Iris centres, image-left first."""
+        return eye_centres(self.points)
+
+
 class EyeLocator:
     def __init__(self) -> None:
         self._local = threading.local()
@@ -54,6 +69,11 @@ class EyeLocator:
 
         Points may lie outside the photo when the face is cut by its edge: the mesh extrapolates the face.
         """
+        found = self.face_mesh(rgb, face)
+        return None if found is None else found.points[:, :2].astype(np.float32)
+
+    def face_mesh(self, rgb: npt.NDArray[np.uint8], face: Box) -> FaceMesh | None:
+        """As `mesh`, with each point's depth (for head pose)."""
         cx, cy = face.center
         side = max(face.width, face.height) * _CROP_FACTOR
         x0, y0 = round(cx - side / 2), round(cy - side / 2)
@@ -68,11 +88,9 @@ class EyeLocator:
         result = self._solution().process(np.ascontiguousarray(crop))
         if not result.multi_face_landmarks:
             return None
-        crop_side = crop.shape[0]
-        points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32)
-        points *= np.float32(crop_side / scale)
-        points += np.array([x0, y0], dtype=np.float32)
-        return points
+        side = crop.shape[0] / scale  # the crop's side in `rgb` pixels
+        landmarks = result.multi_face_landmarks[0].landmark
+        return FaceMesh(np.array([(x0 + p.x * side, y0 + p.y * side, p.z * side) for p in landmarks]))
 
     def locate(self, rgb: npt.NDArray[np.uint8], face: Box) -> tuple[Point, Point] | None:
         """Iris centres (image-left, image-right) of the face in `face`, or None when the mesh finds none."""
@@ -80,7 +98,7 @@ class EyeLocator:
         return None if points is None else eye_centres(points)
 
 
-def eye_centres(points: Landmarks) -> tuple[Point, Point]:
+def eye_centres(points: npt.NDArray[np.float32] | npt.NDArray[np.float64]) -> tuple[Point, Point]:
     """Iris centres (image-left, image-right) from face-mesh points."""
     left, right = sorted((float(points[i, 0]), float(points[i, 1])) for i in _IRIS_CENTERS)
     return left, right

@@ -12,15 +12,22 @@ preset or the settings give.) The result is `PortraitOptions`, what the pipeline
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat, Settings
 from facecraft.errors import InvalidOptionError
 from facecraft.imaging.compose import parse_color
+from facecraft.standards.documents import DOCUMENT_IDS
 
 RGB = tuple[int, int, int]
+
+
+class ComplianceMode(StrEnum):
+    REPORT = "report"
+    STRICT = "strict"
 
 
 class PortraitOptions(BaseModel):
@@ -44,6 +51,22 @@ class PortraitOptions(BaseModel):
     face_policy: FacePolicy = Field(FacePolicy.LARGEST, description="`largest` or `reject` with several faces.")
     output_format: OutputFormat = Field(OutputFormat.PNG, description="Main output format.")
     max_kb: int = Field(99, ge=5, le=10240, description="JPEG size cap in KB.")
+    dpi: int = Field(300, ge=72, le=1200, description="Resolution written into PNG (pHYs) and JPEG (JFIF) files.")
+    document: str | None = Field(
+        None, description="ID document whose rules frame and check the photo (set by a document preset)."
+    )
+    compliance: ComplianceMode = Field(
+        ComplianceMode.REPORT,
+        description="With a document preset: `report` lists the checks; `strict` refuses a photo that fails one "
+        "(422 not_compliant).",
+    )
+
+    @field_validator("document")
+    @classmethod
+    def _known_document(cls, value: str | None) -> str | None:
+        if value is not None and value not in DOCUMENT_IDS:
+            raise ValueError(f"unknown document; use one of: {', '.join(DOCUMENT_IDS)}")
+        return value
 
     @classmethod
     def defaults_from(cls, settings: Settings) -> dict[str, object]:
@@ -75,8 +98,11 @@ class PortraitOptions(BaseModel):
         return cls.model_validate(values)
 
 
-# Options passed through one by one; the background colour is assembled from its parts.
-SCALAR_OPTIONS: tuple[str, ...] = tuple(name for name in PortraitOptions.model_fields if name != "background")
+# Options passed through one by one; the background colour is assembled from its parts, the document comes
+# from a preset.
+SCALAR_OPTIONS: tuple[str, ...] = tuple(
+    name for name in PortraitOptions.model_fields if name not in ("background", "document")
+)
 
 
 def _like(name: str) -> Any:
@@ -133,6 +159,8 @@ class OptionRequest(BaseModel):
     face_policy: FacePolicy | None = _like("face_policy")
     output_format: OutputFormat | None = _like("output_format")
     max_kb: int | None = _like("max_kb")
+    dpi: int | None = _like("dpi")
+    compliance: ComplianceMode | None = _like("compliance")
 
     def resolve(self, settings: Settings, **route_defaults: object) -> PortraitOptions:
         """The merged options; any bad value is InvalidOptionError naming its field."""

@@ -28,11 +28,13 @@ from facecraft.imaging.foreground import estimate_foreground
 from facecraft.imaging.geometry import Box, CropPlan, compose_affine, invert_affine, plan_crop, warp_crop
 from facecraft.imaging.trimap import Mask, polygon_mask
 from facecraft.pipeline.detect import DetectedFace, FaceDetector
+from facecraft.pipeline.framing import Framing, first_crop_margin, reframe
 from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres
 from facecraft.pipeline.matte import CONTEXT_MARGINS, ContextWindow, PersonMatter
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.restore import FaceRestorer
 from facecraft.runtime.sessions import IsnetMatter
+from facecraft.standards.documents import get_document
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Portrait:
     warnings: list[str] = field(default_factory=list)  # e.g. "face_cut_by_frame"
     landmarks: Landmarks | None = None  # face-mesh points in output pixels, when the mesh found the face
     photo_mask: npt.NDArray[np.float32] | None = None  # 1 where the output shows the photo, 0 beyond its edge
+    framing: Framing | None = None  # with a document preset: the head as framed, for the compliance report
 
     @property
     def matting(self) -> str:
@@ -131,14 +134,34 @@ class PortraitPipeline:
         with watch.stage("landmarks"):
             mesh = self.eye_locator.mesh(rgb, face.box)
             left_eye, right_eye = eye_centres(mesh) if mesh is not None else (face.left_eye, face.right_eye)
+        document = get_document(options.document) if options.document else None
         with watch.stage("align_crop"):
-            plan = plan_crop(face.box, left_eye, right_eye, options.face_margin, (options.width, options.height))
+            size = (options.width, options.height)
+            if document is None:
+                plan = plan_crop(face.box, left_eye, right_eye, options.face_margin, size)
+            else:  # a generous first crop: the document framing cuts the final one after matting (framing.py)
+                plan = plan_crop(face.box, left_eye, right_eye, first_crop_margin(), (2 * size[0], 2 * size[1]))
             crop, inside = warp_crop(rgb, plan)
         with watch.stage("matte"):
             face_region = _face_region(plan, mesh, face.box)
             context = self._context(rgb, plan) if self.matter.uses_isnet(options.matting) else None
             matte = self.matter.matte(crop, inside, face_region, options.matting, context)
             alpha = matte.alpha
+        framing = None
+        if document is not None:
+            with watch.stage("frame"):
+                # The mesh again on the levelled crop: on a tilted face the first one is less exact.
+                level_mesh = self.eye_locator.face_mesh(crop, plan.map_box(face.box))
+                if level_mesh is None:
+                    raise NoFaceError("The face's landmarks could not be found; an ID photo needs a clear face.")
+                framed = reframe(rgb, plan, alpha, inside, level_mesh, document, size)
+                plan, crop, alpha, inside, framing = (
+                    framed.plan,
+                    framed.crop,
+                    framed.alpha,
+                    framed.inside,
+                    framed.framing,
+                )
         with watch.stage("foreground"):
             # The subject's own colour under every semi-transparent pixel, so no background colour (and no PNG
             # viewer) shows the old background through the edges.
@@ -169,6 +192,7 @@ class PortraitPipeline:
             warnings=["face_cut_by_frame"] if _face_cut_by_frame(mesh, face.box, (width, height)) else [],
             landmarks=None if mesh is None else plan.map_points(mesh) * to_output,
             photo_mask=resize_alpha(inside, options.width, options.height),
+            framing=framing,
         )
 
     def _context(self, rgb: npt.NDArray[np.uint8], plan: CropPlan) -> ContextWindow:

@@ -1,12 +1,12 @@
-"""Named output presets: ID-photo and profile-picture sizes as plain data.
+"""Named output presets: ID documents (from facecraft.standards) and profile-picture sizes as plain data.
 
-A preset fills in width, height, background, oval, output format, JPEG size cap and margin; any option a
-request also sends explicitly wins over the preset's value. The API lists them at GET /api/v1/presets and
+A preset fills in width, height, background, oval, output format, JPEG size cap, margin and dpi; any option
+a request also sends explicitly wins over the preset's value. The API lists them at GET /api/v1/presets and
 accepts `preset=<id>` on /process, /process/quick and /process/batch; the web page at / offers them.
 
-Pixel sizes at 300 dpi: 35 × 45 mm = 413 × 531 px (35 / 25.4 × 300 = 413.4), 2 × 2 in = 600 × 600 px.
-The framing approximates the usual ID rules (head about 70-80 % of the height for `passport`), but the
-authority that accepts the photo has the last word: check its rules for background and head size.
+A document preset is made from its Document (size, background, file limits, dpi) and also sets `document`,
+which frames the photo to the document's head and eye bands (pipeline/framing.py) and adds a compliance
+report. Pixel sizes at 300 dpi: 35 × 45 mm = 413 × 531 px (35 / 25.4 × 300 = 413.4), 2 × 2 in = 600 × 600 px.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from facecraft.config import OutputFormat
 from facecraft.errors import InvalidOptionError
 from facecraft.imaging.compose import parse_color
+from facecraft.standards.documents import DOCUMENTS, Document, get_document
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Preset:
     max_kb: int
     face_margin: float
     description: str
+    document: str | None = None  # the ID document whose rules frame and check the photo
+    dpi: int = 300
 
     def option_values(self) -> dict[str, object]:
         """The preset as PortraitOptions field values."""
@@ -41,36 +44,44 @@ class Preset:
             "output_format": self.format,
             "max_kb": self.max_kb,
             "face_margin": self.face_margin,
+            "dpi": self.dpi,
+            "document": self.document,
         }
+
+    def rules(self) -> dict[str, object] | None:
+        """The document's published rules, or None for a plain size preset."""
+        document = get_document(self.document) if self.document else None
+        return document.rules() if document is not None else None
+
+
+# A document preset's JPEG cap when the rule sets none: a 300-dpi print at quality 95 stays well below it.
+_PRINT_MAX_KB = 500
+
+
+def _document_preset(document: Document) -> Preset:
+    bands = f"head {document.head_band_mm[0]:.0f}-{document.head_band_mm[1]:.0f} mm"
+    if document.eye_share is not None:
+        low, high = document.eye_share
+        bands += f", eyes {low * document.height_mm:.0f}-{high * document.height_mm:.0f} mm from the bottom"
+    return Preset(
+        id=document.id,
+        label=document.name,
+        width=document.width_px,
+        height=document.height_px,
+        background=document.background,
+        oval=False,
+        format=OutputFormat.JPG,
+        max_kb=document.files.max_kb or _PRINT_MAX_KB,
+        face_margin=0.25,  # unused: the document's bands frame the photo
+        description=f"{document.name} at {document.dpi} dpi ({document.width_px} × {document.height_px} px), "
+        f"{bands}; {document.background_rule} background. Rules from {document.source.authority}.",
+        document=document.id,
+        dpi=document.dpi,
+    )
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset(
-        id="passport",
-        label="Passport / ID, 35 × 45 mm",
-        width=413,
-        height=531,
-        background="#f0f0f0",
-        oval=False,
-        format=OutputFormat.JPG,
-        max_kb=500,
-        face_margin=0.25,
-        description="35 × 45 mm at 300 dpi (413 × 531 px), the ICAO size used by most passports and ID cards; "
-        "plain light-grey background, no oval, JPEG.",
-    ),
-    Preset(
-        id="us_visa",
-        label="US passport / visa, 2 × 2 in",
-        width=600,
-        height=600,
-        background="#ffffff",
-        oval=False,
-        format=OutputFormat.JPG,
-        max_kb=240,
-        face_margin=0.25,
-        description="2 × 2 in at 300 dpi (600 × 600 px) on white, JPEG of at most 240 KB, as the online US visa "
-        "application asks.",
-    ),
+    *(_document_preset(document) for document in DOCUMENTS),
     Preset(
         id="badge",
         label="Staff badge, 600 × 800",

@@ -205,3 +205,23 @@ def test_page_is_open_but_the_api_needs_the_key(locked: LiveServer) -> None:
     # The open /static/ prefix must not become a way round the key.
     for path in ("/static/../api/v1/presets", "/static/%2e%2e/api/v1/presets", "/static/..%2fapi/v1/presets"):
         assert raw_get(locked, path) == 404, path
+
+
+def test_document_presets_report_compliance(client: httpx.Client, photo: Photo) -> None:
+    """result.compliance on /process, the verdict header on /quick, and strict mode's 422 listing failures."""
+    files = {"file": ("a.jpg", photo("astronaut.jpg"))}
+    body = client.post("/api/v1/process", files=files, data={"preset": "us_visa"}).json()
+    report = body["result"]["compliance"]
+    assert report["standard"] == "us_visa" and report["passed"] is False
+    assert {"head_height", "eye_line", "yaw", "file_size"} <= {check["id"] for check in report["checks"]}
+    quick = client.post("/api/v1/process/quick", files=files, data={"preset": "passport"})
+    assert quick.status_code == 200 and quick.headers["x-facecraft-compliance"] == "fail"
+    with Image.open(io.BytesIO(quick.content)) as image:
+        assert image.info["jfif_density"] == (300, 300)
+    plain = client.post("/api/v1/process/quick", files=files, data={"preset": "badge"})
+    assert "x-facecraft-compliance" not in plain.headers
+    strict = client.post("/api/v1/process", files=files, data={"preset": "us_visa", "compliance": "strict"})
+    assert strict.status_code == 422
+    error = strict.json()["error"]
+    assert error["code"] == "not_compliant"
+    assert "mouth_closed" in error["message"]

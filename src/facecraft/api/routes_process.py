@@ -127,10 +127,13 @@ async def process_quick(
     data = await read_upload(file, state.settings.max_upload_bytes)
     outcome = await _run(state, request, state.runner.process_image(data, options, [options.output_format]))
     image = outcome.images[options.output_format]
+    compliance = outcome.result.compliance
+    verdict = {} if compliance is None else {"X-Facecraft-Compliance": "pass" if compliance["passed"] else "fail"}
     return Response(
         image.data,
         media_type=image.media_type,
         headers={
+            **verdict,
             "X-Face-Count": str(outcome.result.face_count),
             "Content-Disposition": f'inline; filename="portrait.{options.output_format.value}"',
         },

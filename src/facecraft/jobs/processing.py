@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from facecraft.config import OutputFormat
 from facecraft.errors import OutputTooLargeError
 from facecraft.jobs.store import JobStore
+from facecraft.pipeline.compliance import compliance_report, enforce
 from facecraft.pipeline.encode import EncodedImage, encode_portrait
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
@@ -55,9 +56,13 @@ class ProcessResult(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Things the caller should know, e.g. `face_cut_by_frame`."
     )
+    compliance: dict[str, Any] | None = Field(
+        None,
+        description="With a document preset: {standard, passed, checks: [{id, value, unit, range, passed}]}.",
+    )
 
     @classmethod
-    def of(cls, portrait: Portrait, image: EncodedImage) -> ProcessResult:
+    def of(cls, portrait: Portrait, image: EncodedImage, compliance: dict[str, Any] | None = None) -> ProcessResult:
         """The one conversion from a pipeline result to the answer; add new Portrait fields here."""
         x, y, w, h = portrait.face_box.as_ints()
         height, width = portrait.rgb.shape[:2]
@@ -70,6 +75,7 @@ class ProcessResult(BaseModel):
             timings_ms={stage: round(seconds * 1000, 1) for stage, seconds in portrait.timings.items()},
             matte_method=portrait.matte_method,
             warnings=list(portrait.warnings),
+            compliance=compliance,
         )
 
     @property
@@ -106,7 +112,9 @@ def process_photo(
         if fmt not in images:
             with contextlib.suppress(OutputTooLargeError):
                 images[fmt] = encode_portrait(portrait, fmt, options)
-    return Outcome(ProcessResult.of(portrait, images[wanted]), images)
+    report = compliance_report(portrait, images[wanted], options)
+    enforce(report, options)  # compliance=strict: a failed check is not_compliant (422)
+    return Outcome(ProcessResult.of(portrait, images[wanted], report), images)
 
 
 def store_outcome(store: JobStore, job_id: str, outcome: Outcome, item: int | None = None) -> None:

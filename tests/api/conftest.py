@@ -2,6 +2,10 @@
 
 The models are loaded once per session (the shared `pipeline` fixture) and handed to each server
 through `pipeline_factory`, so servers with different settings start in well under a second.
+
+`backend` runs a test against both ways the API can work: `embedded` (the server's own pool) and
+`queue` (an API in queue mode, a real redis-server and one `facecraft worker` process that loads its
+own models once per session). Tests take it wherever the answer must be the same in both modes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import httpx
 import pytest
 import uvicorn
 from tests.conftest import MODELS_DIR, free_port
+from tests.servers import REDIS_SERVER, WORKER, Proc, RedisServer, base_env
 
 from facecraft.api.app import create_app
 from facecraft.config import Settings
@@ -96,6 +101,43 @@ def server(start_server: Callable[..., LiveServer]) -> LiveServer:
 @pytest.fixture(scope="session")
 def client(server: LiveServer) -> Iterator[httpx.Client]:
     with server.client() as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def queue_server(
+    start_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """An API in queue mode (no models of its own) with one worker behind it."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server not installed (apt-get install redis-server)")
+    root = tmp_path_factory.mktemp("queue")
+    redis_server = RedisServer(root)
+    redis_server.start()
+    worker = Proc(WORKER, base_env(redis_server.url, root, log_level="WARNING"), root / "worker.log")
+    try:
+        server = start_server(root=root, queue_url=redis_server.url, role="api", job_timeout_seconds=60)
+        deadline = time.monotonic() + 120
+        while not redis_server.client(1).keys("fc:worker:*"):  # the worker's heartbeat: models loaded
+            if time.monotonic() > deadline or not worker.alive():
+                raise RuntimeError(f"the queue worker did not come up:\n{worker.tail()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        worker.stop()
+        redis_server.stop()
+
+
+@pytest.fixture(scope="session", params=["embedded", "queue"])
+def backend(request: pytest.FixtureRequest) -> LiveServer:
+    """The default server in each mode; see the module docstring."""
+    server: LiveServer = request.getfixturevalue("server" if request.param == "embedded" else "queue_server")
+    return server
+
+
+@pytest.fixture(scope="session")
+def backend_client(backend: LiveServer) -> Iterator[httpx.Client]:
+    with backend.client() as http:
         yield http
 
 

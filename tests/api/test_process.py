@@ -31,8 +31,8 @@ def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-def test_process_returns_measured_result_and_working_downloads(client: httpx.Client, photo: Photo) -> None:
-    response = _post(client, photo, "astronaut.jpg", width=320, height=400, return_base64="true", max_kb=40)
+def test_process_returns_measured_result_and_working_downloads(backend_client: httpx.Client, photo: Photo) -> None:
+    response = _post(backend_client, photo, "astronaut.jpg", width=320, height=400, return_base64="true", max_kb=40)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["success"] is True and len(body["job_id"]) == 32
@@ -42,23 +42,23 @@ def test_process_returns_measured_result_and_working_downloads(client: httpx.Cli
     assert result["matte_method"] and result["warnings"] == []
     box = result["face_position"]
     assert 100 < box["x"] < 300 and box["width"] > 50  # astronaut.jpg is 512x512, face upper middle
-    png = client.get(body["png_url"])
+    png = backend_client.get(body["png_url"])
     assert png.headers["content-type"] == "image/png"
     assert "attachment" in png.headers["content-disposition"]
     assert Image.open(io.BytesIO(png.content)).size == (320, 400)
     assert result["file_size_bytes"] == len(png.content)
-    jpg = client.get(body["jpg_url"])
+    jpg = backend_client.get(body["jpg_url"])
     assert jpg.headers["content-type"] == "image/jpeg" and len(jpg.content) <= 40 * 1024
     assert base64.b64decode(body["jpg_base64"]) == jpg.content
-    assert body["webp_url"] is None and client.get(body["png_url"].replace("png", "webp")).status_code == 404
+    assert body["webp_url"] is None and backend_client.get(body["png_url"].replace("png", "webp")).status_code == 404
 
 
-def test_webp_is_stored_when_asked(client: httpx.Client, photo: Photo) -> None:
-    body = _post(client, photo, "grace_hopper.jpg", output_format="webp", background="#ff0000").json()
-    webp = client.get(body["webp_url"])
+def test_webp_is_stored_when_asked(backend_client: httpx.Client, photo: Photo) -> None:
+    body = _post(backend_client, photo, "grace_hopper.jpg", output_format="webp", background="#ff0000").json()
+    webp = backend_client.get(body["webp_url"])
     assert webp.status_code == 200 and webp.headers["content-type"] == "image/webp"
     assert body["download_url"] == body["webp_url"]
-    job = client.get(f"/api/v1/jobs/{body['job_id']}").json()
+    job = backend_client.get(f"/api/v1/jobs/{body['job_id']}").json()
     assert job["formats"] == ["jpg", "png", "webp"] and job["expires_at"] > job["created_at"]
 
 
@@ -69,11 +69,11 @@ def test_omitted_fields_take_the_operator_defaults(start_server: Callable[..., L
     assert body["result"]["output_size"] == {"width": 200, "height": 240}
 
 
-def test_quick_returns_the_image(client: httpx.Client, photo: Photo) -> None:
-    response = _post(client, photo, "astronaut.jpg", "/api/v1/process/quick", size=256)
+def test_quick_returns_the_image(backend_client: httpx.Client, photo: Photo) -> None:
+    response = _post(backend_client, photo, "astronaut.jpg", "/api/v1/process/quick", size=256)
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(response.content)).size == (256, 256)
-    jpg = _post(client, photo, "astronaut.jpg", "/api/v1/process/quick", size=128, output_format="jpg")
+    jpg = _post(backend_client, photo, "astronaut.jpg", "/api/v1/process/quick", size=128, output_format="jpg")
     assert jpg.headers["content-type"] == "image/jpeg"
 
 
@@ -94,10 +94,10 @@ def test_quick_returns_the_image(client: httpx.Client, photo: Photo) -> None:
     ],
 )
 def test_errors_have_stable_codes(
-    client: httpx.Client, photo: Photo, name: str, data: dict[str, Any], status: int, code: str
+    backend_client: httpx.Client, photo: Photo, name: str, data: dict[str, Any], status: int, code: str
 ) -> None:
     for path in ("/api/v1/process", "/api/v1/process/quick"):
-        body = _error(_post(client, photo, name, path, **data), status, code)
+        body = _error(_post(backend_client, photo, name, path, **data), status, code)
         if code == "invalid_option":
             assert body["error"]["field"] == next(iter(data))
 
@@ -119,8 +119,8 @@ def test_output_too_large(client: httpx.Client, photo: Photo) -> None:
     )
 
 
-def test_true_face_count_with_largest_policy(client: httpx.Client, photo: Photo) -> None:
-    body = _post(client, photo, "two_faces.jpg", face_policy="largest").json()
+def test_true_face_count_with_largest_policy(backend_client: httpx.Client, photo: Photo) -> None:
+    body = _post(backend_client, photo, "two_faces.jpg", face_policy="largest").json()
     assert body["result"]["face_count"] == 2
 
 
@@ -128,7 +128,7 @@ def test_missing_file_is_invalid_option(client: httpx.Client) -> None:
     _error(client.post("/api/v1/process", data={"width": "300"}), 422, "invalid_option")
 
 
-def test_batch_items_zip_and_same_names(client: httpx.Client, photo: Photo) -> None:
+def test_batch_items_zip_and_same_names(backend_client: httpx.Client, photo: Photo) -> None:
     files = [
         ("files", ("../../etc/passwd.jpg", photo("astronaut.jpg"), "image/jpeg")),
         ("files", ("same.jpg", photo("grace_hopper.jpg"), "image/jpeg")),
@@ -136,32 +136,32 @@ def test_batch_items_zip_and_same_names(client: httpx.Client, photo: Photo) -> N
         ("files", ("coffee.jpg", photo("coffee.jpg"), "image/jpeg")),
         ("files", ("notes.txt", photo("not_an_image.txt"), "text/plain")),
     ]
-    response = client.post("/api/v1/process/batch", files=files, data={"width": "256", "height": "256"})
+    response = backend_client.post("/api/v1/process/batch", files=files, data={"width": "256", "height": "256"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["total"], body["successful"], body["failed"]) == (5, 3, 2)
     items = body["results"]
     assert items[0]["filename"] == "passwd.jpg"
     assert [i["error"] for i in items[3:]] == ["no_face", "unsupported_image"]
-    first, second = (client.get(items[i]["png_url"]).content for i in (1, 2))
+    first, second = (backend_client.get(items[i]["png_url"]).content for i in (1, 2))
     assert first != second, "same file names must not overwrite each other"
-    assert client.get(items[0]["jpg_url"]).headers["content-type"] == "image/jpeg"
-    archive = zipfile.ZipFile(io.BytesIO(client.get(body["download_url"]).content))
+    assert backend_client.get(items[0]["jpg_url"]).headers["content-type"] == "image/jpeg"
+    archive = zipfile.ZipFile(io.BytesIO(backend_client.get(body["download_url"]).content))
     names = sorted(archive.namelist())
     assert names == sorted(f"{stem}.{ext}" for stem in ("001_passwd", "002_same", "003_same") for ext in ("png", "jpg"))
     assert archive.read("002_same.png") == first
-    job = client.get(f"/api/v1/jobs/{body['job_id']}").json()
+    job = backend_client.get(f"/api/v1/jobs/{body['job_id']}").json()
     assert job["kind"] == "batch" and job["formats"] == ["zip"] and job["items"]["3"] == []
 
 
-def test_jobs_delete_then_404(client: httpx.Client, photo: Photo) -> None:
-    body = _post(client, photo, "astronaut.jpg", width=128, height=128).json()
+def test_jobs_delete_then_404(backend_client: httpx.Client, photo: Photo) -> None:
+    body = _post(backend_client, photo, "astronaut.jpg", width=128, height=128).json()
     job = f"/api/v1/jobs/{body['job_id']}"
-    assert client.get(job).status_code == 200
-    assert client.delete(job).status_code == 200
-    _error(client.delete(job), 404, "not_found")
-    _error(client.get(job), 404, "not_found")
-    _error(client.get(body["png_url"]), 404, "not_found")
+    assert backend_client.get(job).status_code == 200
+    assert backend_client.delete(job).status_code == 200
+    _error(backend_client.delete(job), 404, "not_found")
+    _error(backend_client.get(job), 404, "not_found")
+    _error(backend_client.get(body["png_url"]), 404, "not_found")
 
 
 def test_unknown_format_and_ids(client: httpx.Client) -> None:
@@ -171,9 +171,10 @@ def test_unknown_format_and_ids(client: httpx.Client) -> None:
     _error(client.get("/nope"), 404, "not_found")
 
 
-def test_large_png_is_not_refused_because_its_jpeg_cannot_fit(client: httpx.Client, photo) -> None:
-    """The JPEG companion is best-effort; only the requested format may fail the request."""
-    response = client.post(
+def test_large_png_is_not_refused_because_its_jpeg_cannot_fit(backend_client: httpx.Client, photo: Photo) -> None:
+    """The JPEG companion is best-effort; only the requested format may fail the request. One rule in both
+    modes (jobs/processing.py): the queue used to answer 422 here while the embedded server answered 200."""
+    response = backend_client.post(
         "/api/v1/process",
         files={"file": ("a.jpg", photo("grace_hopper.jpg"), "image/jpeg")},
         data={"width": "1600", "height": "1600", "max_kb": "5", "enhance_face": "false", "matting": "fast"},
@@ -181,8 +182,8 @@ def test_large_png_is_not_refused_because_its_jpeg_cannot_fit(client: httpx.Clie
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["jpg_url"] is None
-    assert client.get(body["png_url"]).status_code == 200
-    asked_jpg = client.post(
+    assert backend_client.get(body["png_url"]).status_code == 200
+    asked_jpg = backend_client.post(
         "/api/v1/process",
         files={"file": ("a.jpg", photo("grace_hopper.jpg"), "image/jpeg")},
         data={"width": "1600", "height": "1600", "max_kb": "5", "output_format": "jpg", "matting": "fast"},

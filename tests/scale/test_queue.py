@@ -16,8 +16,8 @@ from tests.scale.conftest import FAST_FORM, Api, Cluster, wait_job
 from facecraft.config import Settings
 from facecraft.jobs.queue.worker import run_worker
 
-SLOW_PHOTO = "person_a.jpg"  # processing sleeps 4 s first (FACECRAFT_TEST_SLOW_ON), so it can be killed mid-job
-CRASH_PHOTO = "person_b.jpg"  # kills its worker every time (FACECRAFT_TEST_CRASH_ON)
+SLOW_PHOTO = "person_a.jpg"  # processing sleeps 4 s first (FAULT_SLOW_ON), so it can be killed mid-job
+CRASH_PHOTO = "person_b.jpg"  # kills its worker every time (FAULT_CRASH_ON); see tests/fault_worker.py
 
 
 def _prefix(data: bytes) -> str:
@@ -26,9 +26,9 @@ def _prefix(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def apis(cluster: Cluster, photo_bytes: Callable[[str], bytes]) -> Iterator[tuple[Api, Api]]:
-    cluster.env_extra = {
-        "test_slow_on": f"{_prefix(photo_bytes(SLOW_PHOTO))}:4",
-        "test_crash_on": _prefix(photo_bytes(CRASH_PHOTO)),
+    cluster.faults = {
+        "FAULT_SLOW_ON": f"{_prefix(photo_bytes(SLOW_PHOTO))}:4",
+        "FAULT_CRASH_ON": _prefix(photo_bytes(CRASH_PHOTO)),
     }
     for _ in range(3):
         cluster.start_worker()

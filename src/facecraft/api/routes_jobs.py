@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from facecraft.api.deps import download_url, get_state
+from facecraft.api.deps import download_url, get_state, result_urls
 from facecraft.api.schemas import ErrorResponse, JobResponse, MessageResponse
 from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
 from facecraft.errors import InvalidOptionError, NotFoundError
 from facecraft.jobs.ids import is_job_id, parse_item
+from facecraft.jobs.processing import ProcessResult
 from facecraft.jobs.status import JobStatus
 from facecraft.jobs.store import ARTEFACTS
 
@@ -93,7 +94,12 @@ async def _job_progress(state: AppState, status: JobStatus) -> JobResponse:
     info = await asyncio.to_thread(state.store.describe, status.job_id) if status.state == "done" else None
     formats = info.formats if info is not None else []
     expires = info.expires_at if info is not None else status.created_at + state.settings.result_ttl_seconds
+    answer: dict[str, Any] = {}
+    if info is not None and "result" in status.meta:
+        result = ProcessResult.model_validate(status.meta["result"])
+        answer = {"result": result, **result_urls(status.job_id, result.output_format, formats)}
     return JobResponse(
+        **answer,
         job_id=status.job_id,
         kind=status.kind,
         status=status.state,

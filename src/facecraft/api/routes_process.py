@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
-from facecraft.api.deps import download_url, get_state
+from facecraft.api.deps import download_url, get_state, result_urls
 from facecraft.api.options_form import Options
 from facecraft.api.schemas import (
     BatchItem,
@@ -95,10 +95,7 @@ async def process_single(request: Request, state: State, file: Upload, form: Opt
         job_id=job_id,
         processing_time_ms=round((time.perf_counter() - start) * 1000),
         result=outcome.result,
-        download_url=download_url(job_id, fmt.value),
-        png_url=download_url(job_id, "png"),
-        jpg_url=download_url(job_id, "jpg") if OutputFormat.JPG in images else None,
-        webp_url=download_url(job_id, "webp") if OutputFormat.WEBP in images else None,
+        **result_urls(job_id, fmt.value, [f.value for f in images]),
         expires_at=time.time() + state.settings.cleanup_age_hours * 3600,
         png_base64=_b64(images[OutputFormat.PNG]) if form.return_base64 else None,
         jpg_base64=_b64(images.get(OutputFormat.JPG)) if form.return_base64 else None,
@@ -176,10 +173,8 @@ async def _batch_item(
     images = outcome.images
     item.success = True
     item.face_count = outcome.result.face_count
-    item.download_url = download_url(job_id, options.output_format.value, index)
-    item.png_url = download_url(job_id, "png", index)
-    item.jpg_url = download_url(job_id, "jpg", index) if OutputFormat.JPG in images else None
-    item.webp_url = download_url(job_id, "webp", index) if OutputFormat.WEBP in images else None
+    for field, url in result_urls(job_id, options.output_format.value, [f.value for f in images], index).items():
+        setattr(item, field, url)
     if return_base64:
         item.png_base64 = _b64(images[OutputFormat.PNG])
         item.jpg_base64 = _b64(images.get(OutputFormat.JPG))

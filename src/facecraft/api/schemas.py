@@ -76,9 +76,15 @@ class JobResponse(BaseModel):
     formats: list[str] = Field(description="Downloadable artefacts of the job (png, jpg, webp, zip).")
     urls: dict[str, str]
     items: dict[str, list[str]] = Field(default_factory=dict, description="Batch item index -> formats.")
-    stage: str | None = Field(None, description="While `running`: processing, encoding or storing.")
+    stage: str | None = Field(None, description="While `running`: processing or storing.")
     error: dict[str, str] | None = Field(None, description="When `failed`: {code, message}.")
     attempts: int | None = Field(None, description="Times a worker started the job (more than 1 after a crash).")
+    # Once an async job is `done`: the same fields as the answer of POST /api/v1/process.
+    result: ProcessResult | None = Field(None, description="When a job from POST /jobs is `done`: as from /process.")
+    download_url: str | None = Field(None, description="When `done`: the output in the requested output_format.")
+    png_url: str | None = None
+    jpg_url: str | None = Field(None, description="Null when no JPEG fits max_kb (and another format was asked).")
+    webp_url: str | None = None
 
 
 class JobAccepted(BaseModel):

@@ -120,10 +120,8 @@ class EmbeddedRunner(Runner):
             status.state, status.stage, status.started_at, status.attempts = RUNNING, "processing", time.time(), 1
             return processing.process_into_job(pipeline, self.store, status.job_id, data, options)
 
-        formats: list[str] = []
         try:
             outcome = await self.pool.run_waiting(job)
-            formats = [fmt.value for fmt in outcome.images]
             status.meta = outcome_record(outcome)
             status.state = DONE
         except FacecraftError as exc:
@@ -134,7 +132,9 @@ class EmbeddedRunner(Runner):
         status.stage, status.finished_at = None, time.time()
         if webhook:
             deliver_in_background(
-                webhook, job_payload(status.job_id, status.state, status.code, status.message, formats), self.settings
+                webhook,
+                job_payload(status.job_id, status.state, status.code, status.message, status.meta),
+                self.settings,
             )
 
     def _forget_old(self) -> None:

@@ -168,7 +168,11 @@ def deliver_in_background(url: str, payload: dict[str, Any], settings: Settings)
     return thread
 
 
-def job_payload(job_id: str, state: str, code: str | None, message: str | None, formats: list[str]) -> dict[str, Any]:
+def job_payload(
+    job_id: str, state: str, code: str | None, message: str | None, meta: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The webhook body; `meta` is the job's outcome_record (result and stored formats) when it is done."""
+    formats: list[str] = list((meta or {}).get("formats", []))
     return {
         "event": "job.finished",
         "job_id": job_id,
@@ -176,4 +180,5 @@ def job_payload(job_id: str, state: str, code: str | None, message: str | None, 
         "error": {"code": code, "message": message} if code else None,
         "status_url": f"/api/v1/jobs/{job_id}",
         "urls": {fmt: f"/api/v1/download/{job_id}/{fmt}" for fmt in formats},
+        "result": (meta or {}).get("result"),
     }

@@ -119,7 +119,7 @@ class QueueRunner(Runner):
         deadline = time.monotonic() + self.settings.job_timeout_seconds
         try:
             while True:
-                status = await self.job_status(job_id)
+                status = await self._status(job_id)  # batch items too
                 if status is None:
                     raise QueueUnavailableError("The job was lost (the queue restarted); retry.", retry_after=5)
                 if status.state in FINAL_STATES:
@@ -183,14 +183,16 @@ class QueueRunner(Runner):
         return await self._start(data, options, formats, fields)
 
     async def job_status(self, job_id: str) -> JobStatus | None:
+        """A job as clients may see it: batch items are internal (their batch is the job)."""
+        status = await self._status(job_id)
+        return None if status is None or status.kind == "item" else status
 
+    async def _status(self, job_id: str) -> JobStatus | None:
         try:
             raw = await self.adata.hgetall(job_key(job_id))
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise QueueUnavailableError("The job queue is unavailable; retry shortly.", retry_after=5) from exc
-        if not raw or decode_hash(raw).get("kind") == "item":
-            return None
-        return status_from_hash(job_id, decode_hash(raw))
+        return status_from_hash(job_id, decode_hash(raw)) if raw else None
 
     async def ready_reason(self) -> tuple[str, str] | None:
 

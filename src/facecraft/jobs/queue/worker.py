@@ -17,7 +17,6 @@ Liveness: every worker keeps `fc:worker:<host>-<pid>` alive with a short TTL; /s
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ import redis
 
 from facecraft.config import OutputFormat, Settings
 from facecraft.errors import FacecraftError
-from facecraft.jobs.processing import outcome_record, process_photo, store_outcome
+from facecraft.jobs.processing import Outcome, outcome_record, process_photo, store_outcome
 from facecraft.jobs.queue import broker
 from facecraft.jobs.queue.redis_store import (
     DONE_SIGNAL_TTL_SECONDS,
@@ -61,23 +60,6 @@ return redis.call('hincrby', KEYS[1], 'attempts', 1)
 """
 
 
-def test_fault(data: bytes) -> None:
-    """Test-only fault injection, honoured only when FACECRAFT_TESTING=1 (the test suite sets it).
-
-    FACECRAFT_TEST_CRASH_ON=<sha256 hex prefix>: SIGKILL this worker when the input matches,
-    standing in for a photo that crashes native code. FACECRAFT_TEST_SLOW_ON=<prefix>:<seconds>:
-    sleep that long before processing a matching input, so a test can kill a worker mid-job."""
-    if os.environ.get("FACECRAFT_TESTING") != "1":
-        return
-    prefix = os.environ.get("FACECRAFT_TEST_CRASH_ON", "")
-    if prefix and hashlib.sha256(data).hexdigest().startswith(prefix.lower()):
-        log.warning("FACECRAFT_TEST_CRASH_ON matched: killing this worker (test fault injection)")
-        os.kill(os.getpid(), signal.SIGKILL)
-    slow_on, _, seconds = os.environ.get("FACECRAFT_TEST_SLOW_ON", "").partition(":")
-    if slow_on and hashlib.sha256(data).hexdigest().startswith(slow_on.lower()):
-        time.sleep(float(seconds or 5))
-
-
 class JobWorker:
     """The per-process state the actor needs: pipeline, data-DB client, settings, identity."""
 
@@ -93,6 +75,10 @@ class JobWorker:
         self._lock = threading.Lock()
 
     # --- the actor ----------------------------------------------------------------------------
+    def process(self, upload: bytes, options: PortraitOptions, formats: list[OutputFormat]) -> Outcome:
+        """The use case itself (a seam: the tests' fault-injecting worker wraps it)."""
+        return process_photo(self.pipeline, upload, options, formats)
+
     def handle(self, job_id: str, options: dict[str, Any], formats: list[str]) -> None:
         with self._lock:
             self.busy += 1
@@ -133,11 +119,10 @@ class JobWorker:
                 job_id, fields, FAILED, code="input_expired", message="The upload expired before a worker took it."
             )
             return
-        test_fault(upload)
         try:
             self.data.hset(key, "stage", "processing")
             parsed = PortraitOptions.model_validate(options)
-            outcome = process_photo(self.pipeline, upload, parsed, [OutputFormat(fmt) for fmt in formats])
+            outcome = self.process(upload, parsed, [OutputFormat(fmt) for fmt in formats])
             self.data.hset(key, "stage", "storing")
             target, item = fields.get("parent") or job_id, fields.get("index")
             store_outcome(self.store, target, outcome, int(item) if item is not None else None)
@@ -149,7 +134,7 @@ class JobWorker:
             log.exception("job %s failed", job_id)
             self._finish(job_id, fields, FAILED, code="internal_error", message="Internal error while processing.")
             return
-        self._finish(job_id, fields, DONE, meta=meta, formats=meta["formats"])
+        self._finish(job_id, fields, DONE, meta=meta)
 
     def _finish(
         self,
@@ -160,7 +145,6 @@ class JobWorker:
         code: str | None = None,
         message: str | None = None,
         meta: dict[str, Any] | None = None,
-        formats: list[str] | None = None,
     ) -> None:
         now = time.time()
         mapping: dict[Any, Any] = {"state": state, "stage": "", "finished_at": repr(now)}
@@ -186,7 +170,7 @@ class JobWorker:
             self.done += 1
         url = fields.get("webhook_url")
         if url:
-            deliver_in_background(url, job_payload(job_id, state, code, message, formats or []), self.settings)
+            deliver_in_background(url, job_payload(job_id, state, code, message, meta), self.settings)
 
     # --- liveness -----------------------------------------------------------------------------
     def heartbeat_forever(self, stop: threading.Event, period: float) -> None:

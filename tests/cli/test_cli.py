@@ -221,3 +221,20 @@ def test_models_verify_load(tmp_path: Path) -> None:
     assert cuda.returncode == 1
     assert "facecraft: model_unavailable: FACECRAFT_DEVICE=cuda but ONNX Runtime has no CUDA provider" in cuda.stderr
     assert "all models loaded" not in cuda.stdout
+
+
+def test_sheet_writes_a_300_dpi_print_sheet(tmp_path: Path, data_dir: Path) -> None:
+    target = tmp_path / "sheet.jpg"
+    result = facecraft(
+        "sheet", str(data_dir / "grace_hopper.jpg"), "--preset", "us_passport", "--paper", "4x6", "-o", str(target),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 copies on 4x6" in result.stderr and "compliance:" in result.stderr
+    with Image.open(target) as image:
+        assert (image.format, image.size, image.info["jfif_density"]) == ("JPEG", (1800, 1200), (300, 300))
+    too_many = facecraft(
+        "sheet", str(data_dir / "grace_hopper.jpg"), "--preset", "us_passport", "--copies", "3", "-o", str(target),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert too_many.returncode == 1 and "at most 2" in too_many.stderr

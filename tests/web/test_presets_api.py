@@ -45,10 +45,20 @@ def readme_presets() -> dict[str, tuple[int, int, str, bool, str, int, float]]:
     """The README's preset table: id -> (width, height, background, oval, format, max_kb, face_margin)."""
     readme = (STATIC.parents[3] / "README.md").read_text(encoding="utf-8")
     row = re.compile(
-        r"^\| `(\w+)` \| [^|]+ \| (\d+) × (\d+) \| `(#[0-9a-f]{6})` \| (yes|no) \| (\w+) \| (\d+) \| ([\d.]+) \|$", re.M
+        r"^\| `(\w+)` \| (\d+) × (\d+) \| `(#[0-9a-f]{6})` \| (yes|no) \| (\w+) \| (\d+) \| ([\d.]+) \|$", re.M
     )
     return {
         m[1]: (int(m[2]), int(m[3]), m[4], m[5] == "yes", m[6], int(m[7]), float(m[8])) for m in row.finditer(readme)
+    }
+
+
+def readme_documents() -> dict[str, tuple[int, int]]:
+    """The README's Documents table: id -> (width, height) in px at 300 dpi, from its mm or inch sizes."""
+    readme = (STATIC.parents[3] / "README.md").read_text(encoding="utf-8").split("### Documents", 1)[1]
+    row = re.compile(r"^\| `(\w+)` \| ([\d.]+) × ([\d.]+) (mm|in) \|", re.M)
+    per_unit = {"mm": 300 / 25.4, "in": 300.0}
+    return {
+        m[1]: (round(float(m[2]) * per_unit[m[4]]), round(float(m[3]) * per_unit[m[4]])) for m in row.finditer(readme)
     }
 
 
@@ -58,13 +68,20 @@ def test_presets_are_listed_with_their_sizes(client: httpx.Client) -> None:
     listed = response.json()
     # Expected values come from the README's preset table (the documented contract), not from PRESETS.
     documented = readme_presets()
-    assert {"passport", "us_visa", "badge", "square", "avatar", "ad_thumbnail"} <= set(documented)
-    assert [p["id"] for p in listed] == list(documented)
+    documents = readme_documents()
+    assert {"badge", "square", "avatar", "ad_thumbnail"} <= set(documented)
+    assert {"passport", "uk_passport", "us_passport", "us_visa", "canada_passport"} <= set(documents)
+    assert [p["id"] for p in listed] == list(documents) + list(documented)
     for item in listed:
+        if item["id"] in documents:
+            assert (item["width"], item["height"]) == documents[item["id"]], item["id"]
+            assert item["rules"]["document"] == item["id"] and not item["oval"] and item["format"] == "jpg"
+            continue
         width, height, background, oval, fmt, max_kb, margin = documented[item["id"]]
         assert (item["width"], item["height"], item["background"]) == (width, height, background), item["id"]
         assert (item["oval"], item["format"], item["max_kb"], item["face_margin"]) == (oval, fmt, max_kb, margin)
     keys = {"id", "label", "width", "height", "background", "oval", "format", "max_kb", "face_margin", "description"}
+    keys |= {"dpi", "rules"}
     for item in listed:
         assert set(item) == keys
         assert re.fullmatch(r"#[0-9a-f]{6}", item["background"])
@@ -80,6 +97,10 @@ def test_presets_are_listed_with_their_sizes(client: httpx.Client) -> None:
         99,
     )
     assert "presets" in client.get("/openapi.json").json()["paths"]["/api/v1/presets"]["get"]["tags"]
+    rules = by_id["us_passport"]["rules"]
+    assert rules["head_height_mm"] == [25.4, 34.9] and rules["eye_line_from_bottom_mm"] == [28.6, 34.9]
+    assert rules["source"]["url"].startswith("https://") and rules["source"]["checked"]
+    assert by_id["badge"]["rules"] is None
 
 
 def test_preset_sets_size_format_and_background(client: httpx.Client, photo: Photo) -> None:
@@ -225,3 +246,17 @@ def test_document_presets_report_compliance(client: httpx.Client, photo: Photo) 
     error = strict.json()["error"]
     assert error["code"] == "not_compliant"
     assert "mouth_closed" in error["message"]
+
+
+def test_print_sheet(client: httpx.Client, photo: Photo) -> None:
+    files = {"file": ("a.jpg", photo("grace_hopper.jpg"))}
+    response = client.post("/api/v1/sheet", files=files, data={"preset": "passport", "paper": "4x6"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/jpeg" and response.headers["x-sheet-copies"] == "8"
+    assert response.headers["x-facecraft-compliance"] in {"pass", "fail"}
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.size == (1800, 1200) and image.info["jfif_density"] == (300, 300)
+    two = client.post("/api/v1/sheet", files=files, data={"preset": "us_passport", "paper": "4x6", "copies": "1"})
+    assert two.status_code == 200 and two.headers["x-sheet-copies"] == "1"
+    bad = client.post("/api/v1/sheet", files=files, data={"preset": "passport", "paper": "legal"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "paper"

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from facecraft import __version__
-from facecraft.api import routes_async, routes_health, routes_jobs, routes_process, routes_web
+from facecraft.api import routes_async, routes_health, routes_jobs, routes_process, routes_sheet, routes_web
 from facecraft.api.errors import install_error_handlers
 from facecraft.api.logs import RequestLogMiddleware, configure_logging
 from facecraft.api.security import install_security
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     install_error_handlers(app)
     app.include_router(routes_health.router)
     app.include_router(routes_process.router)
+    app.include_router(routes_sheet.router)
     app.include_router(routes_async.router)
     app.include_router(routes_jobs.router)
     routes_web.install_web(app)  # the page at / (and /static), GET /api/v1/presets

@@ -8,6 +8,7 @@ the files in static/ are what the browser runs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse
@@ -42,6 +43,12 @@ class PresetInfo(BaseModel):
     max_kb: int = Field(description="JPEG size cap in KB.")
     face_margin: float
     description: str
+    dpi: int = Field(300, description="Resolution written into the files.")
+    rules: dict[str, Any] | None = Field(
+        None,
+        description="Document presets: the published rules (size in mm and px, head and eye bands, background, "
+        "file limits, source with the date it was checked). None for plain size presets.",
+    )
 
 
 pages = APIRouter(include_in_schema=False)
@@ -74,6 +81,8 @@ async def list_presets() -> list[PresetInfo]:
             max_kb=p.max_kb,
             face_margin=p.face_margin,
             description=p.description,
+            dpi=p.dpi,
+            rules=p.rules(),
         )
         for p in PRESETS
     ]

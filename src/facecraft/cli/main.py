@@ -31,13 +31,14 @@ def format_settings_error(exc: ValidationError) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from facecraft.cli import models_cmd, process_cmd, serve_cmd, worker_cmd  # noqa: PLC0415
+    from facecraft.cli import models_cmd, process_cmd, serve_cmd, sheet_cmd, worker_cmd  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="facecraft", description="Self-hosted portrait processing.")
     parser.add_argument("--version", action="version", version=f"facecraft {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd.register(commands)
     process_cmd.register(commands)
+    sheet_cmd.register(commands)
     models_cmd.register(commands)
     worker_cmd.register(commands)
     config = commands.add_parser("config", help="Print the effective settings (secrets hidden).")

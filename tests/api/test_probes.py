@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import MODELS_DIR, LiveServer, make_settings
 
 from facecraft.api.app import create_app
-from facecraft.api.logs import JsonFormatter
+from facecraft.logs import JsonFormatter
 
 Photo = Callable[[str], bytes]
 

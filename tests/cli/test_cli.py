@@ -69,6 +69,9 @@ def test_process_success_exits_zero_with_options_and_preset(tmp_path: Path, data
         "process", str(data_dir / "grace_hopper.jpg"), "-o", str(tmp_path), "--preset", "passport", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
+    # Only Facecraft's own lines: MediaPipe's absl/TensorFlow Lite chatter is filtered (facecraft/logs.py).
+    own = ("FACECRAFT_DEVICE=", "ok     ", "1 processed, 0 failed")
+    assert [line for line in result.stderr.splitlines() if not line.startswith(own)] == [], result.stderr
     jpeg = tmp_path / "grace_hopper.jpg"
     assert jpeg.stat().st_size <= 500 * 1024
     with Image.open(jpeg) as image:

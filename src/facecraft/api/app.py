@@ -17,12 +17,13 @@ from fastapi import FastAPI
 from facecraft import __version__
 from facecraft.api import routes_async, routes_health, routes_jobs, routes_process, routes_sheet, routes_web
 from facecraft.api.errors import install_error_handlers
-from facecraft.api.logs import RequestLogMiddleware, configure_logging
+from facecraft.api.logs import RequestLogMiddleware
 from facecraft.api.security import install_security
 from facecraft.api.state import AppState, PipelineFactory
 from facecraft.api.uploads import BodyLimitMiddleware
 from facecraft.config import Settings, get_settings
 from facecraft.jobs.cleanup import remove_expired, remove_leftovers, run_periodically
+from facecraft.logs import configure_logging, quiet_native_logs
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ Presets (GET /api/v1/presets) name common ID-photo sizes: send `preset=passport`
 def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    quiet_native_logs(settings.log_level)
     state = AppState(settings, pipeline_factory)
 
     @contextlib.asynccontextmanager

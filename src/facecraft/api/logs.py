@@ -1,12 +1,10 @@
-"""Logging set up from FACECRAFT_LOG_LEVEL / FACECRAFT_LOG_FORMAT, and the one-line-per-request log.
+"""The one-line-per-request log (set up by facecraft.logs like every other line).
 
-The original printed to stdout and ignored LOG_LEVEL. With LOG_FORMAT=json every line is one JSON
-object (fields of the request line become keys), which log shippers can index without parsing.
+With FACECRAFT_LOG_FORMAT=json the fields of the request line become keys of its JSON object.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -14,41 +12,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facecraft.api.metrics import ApiMetrics
-from facecraft.config import LogFormat, Settings
 
 REQUEST_LOG = logging.getLogger("facecraft.request")
-_HANDLER_MARK = "_facecraft_handler"
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        body: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        body.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            body["exception"] = self.formatException(record.exc_info)
-        return json.dumps(body, default=str)
-
-
-def configure_logging(settings: Settings) -> None:
-    """Attach one handler to the `facecraft` logger (idempotent: several apps in one process share it)."""
-    logger = logging.getLogger("facecraft")
-    logger.setLevel(settings.log_level)
-    for handler in list(logger.handlers):
-        if getattr(handler, _HANDLER_MARK, False):
-            logger.removeHandler(handler)
-    handler = logging.StreamHandler()
-    setattr(handler, _HANDLER_MARK, True)
-    if settings.log_format is LogFormat.JSON:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.propagate = False
 
 
 class RequestLogMiddleware:

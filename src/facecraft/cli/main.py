@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from facecraft import __version__
 from facecraft.config import Settings, get_settings
+from facecraft.logs import quiet_native_logs
 
 
 def settings_or_exit() -> Settings:
@@ -35,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="facecraft", description="Self-hosted portrait processing.")
     parser.add_argument("--version", action="version", version=f"facecraft {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Log at DEBUG (also the native libraries' own lines)."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd.register(commands)
     process_cmd.register(commands)
@@ -69,7 +74,10 @@ def _shown(name: str, value: object) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings_or_exit()
+    if args.verbose:
+        os.environ["FACECRAFT_LOG_LEVEL"] = "DEBUG"
+    settings = settings_or_exit()
+    quiet_native_logs(settings.log_level)  # before anything loads mediapipe
     return int(args.handler(args))
 
 

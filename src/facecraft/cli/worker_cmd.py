@@ -15,9 +15,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facecraft.api.logs import configure_logging  # noqa: PLC0415
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415
     from facecraft.jobs.queue.worker import run_worker  # noqa: PLC0415
+    from facecraft.logs import configure_logging  # noqa: PLC0415
 
     settings = settings_or_exit()
     if args.concurrency:

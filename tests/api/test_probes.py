@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -32,23 +33,38 @@ def test_health_ready_root_docs(client: httpx.Client) -> None:
     assert {"/api/v1/process", "/api/v1/process/batch", "/api/v1/download/{job_id}/{fmt}"} <= set(schema["paths"])
 
 
+def _metric(text: str, sample: str) -> float:
+    """The value of one sample line of /metrics (0 when the series does not exist yet)."""
+    match = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.M)
+    return float(match[1]) if match else 0.0
+
+
 def test_status_and_metrics_count_work(client: httpx.Client, photo: Photo) -> None:
-    client.post(
-        "/api/v1/process",
-        files={"file": ("a.jpg", photo("astronaut.jpg"))},
-        data={"width": "128", "height": "128"},
+    # The session server is shared with other tests: count this test's own requests as differences.
+    ok_requests = 'facecraft_http_requests_total{method="POST",route="/api/v1/process",status="200"}'
+    no_face_images = 'facecraft_images_total{outcome="no_face"}'
+    before, metrics_before = client.get("/status").json()["statistics"], client.get("/metrics").text
+    assert (
+        client.post(
+            "/api/v1/process",
+            files={"file": ("a.jpg", photo("astronaut.jpg"))},
+            data={"width": "128", "height": "128"},
+        ).status_code
+        == 200
     )
-    client.post("/api/v1/process", files={"file": ("c.jpg", photo("coffee.jpg"))})
+    assert client.post("/api/v1/process", files={"file": ("c.jpg", photo("coffee.jpg"))}).status_code == 422
     status = client.get("/status").json()
     assert status["status"] == "operational" and status["version"]
     assert status["device"]["providers"] and status["device"]["type"] in {"cpu", "cuda"}
     assert status["models"]["isnet"]["loaded"] is True and len(status["models"]["isnet"]["sha256"]) == 64
     stats = status["statistics"]
-    assert stats["succeeded"] >= 1 and stats["failed"].get("no_face", 0) >= 1
+    assert stats["succeeded"] == before["succeeded"] + 1
+    assert stats["failed"].get("no_face", 0) == before["failed"].get("no_face", 0) + 1
     assert stats["latency_ms"]["p50"] > 0 and stats["latency_ms"]["p99"] >= stats["latency_ms"]["p50"]
     assert status["queue"]["depth"] == 0
     metrics = client.get("/metrics").text
-    assert 'facecraft_http_requests_total{method="POST",route="/api/v1/process",status="200"}' in metrics
+    assert _metric(metrics, ok_requests) == _metric(metrics_before, ok_requests) + 1
+    assert _metric(metrics, no_face_images) == _metric(metrics_before, no_face_images) + 1
     assert 'facecraft_stage_seconds_count{stage="matte"}' in metrics
     assert "facecraft_jobs_in_flight" in metrics and 'facecraft_images_total{outcome="no_face"}' in metrics
 

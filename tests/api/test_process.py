@@ -54,9 +54,19 @@ def test_process_returns_measured_result_and_working_downloads(backend_client: h
 
 
 def test_webp_is_stored_when_asked(backend_client: httpx.Client, photo: Photo) -> None:
-    body = _post(backend_client, photo, "grace_hopper.jpg", output_format="webp", background="#ff0000").json()
+    body = _post(
+        backend_client, photo, "grace_hopper.jpg", output_format="webp", background="#ff0000", use_oval_mask="false"
+    ).json()
     webp = backend_client.get(body["webp_url"])
     assert webp.status_code == 200 and webp.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(webp.content)) as image:
+        image.load()  # decodes whole
+        # WebP keeps the background transparent by default; the red is what the JPEG companion is filled with.
+        assert (image.format, image.size, image.mode) == ("WEBP", (648, 648), "RGBA")
+        assert image.getpixel((2, 2))[3] == 0  # type: ignore[index]
+    with Image.open(io.BytesIO(backend_client.get(body["jpg_url"]).content)) as jpeg:
+        red, green, blue = jpeg.convert("RGB").getpixel((2, 2))  # type: ignore[misc]
+        assert red > 235 and green < 20 and blue < 20, "the requested red background"
     assert body["download_url"] == body["webp_url"]
     job = backend_client.get(f"/api/v1/jobs/{body['job_id']}").json()
     assert job["formats"] == ["jpg", "png", "webp"] and job["expires_at"] > job["created_at"]
@@ -73,8 +83,13 @@ def test_quick_returns_the_image(backend_client: httpx.Client, photo: Photo) -> 
     response = _post(backend_client, photo, "astronaut.jpg", "/api/v1/process/quick", size=256)
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(response.content)).size == (256, 256)
-    jpg = _post(backend_client, photo, "astronaut.jpg", "/api/v1/process/quick", size=128, output_format="jpg")
-    assert jpg.headers["content-type"] == "image/jpeg"
+    jpg = _post(
+        backend_client, photo, "astronaut.jpg", "/api/v1/process/quick", size=128, output_format="jpg", max_kb=8
+    )
+    assert jpg.status_code == 200 and jpg.headers["content-type"] == "image/jpeg"
+    assert len(jpg.content) <= 8 * 1024
+    with Image.open(io.BytesIO(jpg.content)) as image:
+        assert (image.format, image.size) == ("JPEG", (128, 128))
 
 
 @pytest.mark.parametrize(

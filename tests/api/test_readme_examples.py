@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import shutil
@@ -52,6 +53,16 @@ def test_curl_examples(server: LiveServer, workdir: Path) -> None:
 
 def test_python_example(server: LiveServer, workdir: Path) -> None:
     script = _example("python").replace("http://localhost:8000", server.url)
+    # The example ends holding the downloaded JPEG in `jpeg`; keep it to check what the user gets.
+    script += "\nopen('downloaded.jpg', 'wb').write(jpeg)\n"
     result = subprocess.run([sys.executable, "-c", script], cwd=workdir, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("1 {")
+    count, position = result.stdout.strip().split(" ", 1)
+    assert count == "1"
+    box = ast.literal_eval(position)
+    assert set(box) == {"x", "y", "width", "height"} and box["width"] > 50  # astronaut.jpg: one face, ~100 px
+    jpeg = (workdir / "downloaded.jpg").read_bytes()
+    assert len(jpeg) <= 99 * 1024, "max_kb 99"
+    with Image.open(io.BytesIO(jpeg)) as image:
+        assert (image.format, image.size) == ("JPEG", (600, 800))
+        assert min(image.convert("RGB").getpixel((2, 2))) > 240, "the #ffffff background"  # type: ignore[arg-type]

@@ -25,10 +25,6 @@ FAULTY_WORKER = [sys.executable, "-m", "tests.fault_worker"]
 
 REDIS_SERVER = shutil.which("redis-server")
 
-# (A `pytestmark` here would do nothing: pytest reads it only from test modules. The tests that need
-# Redis get it through the `cluster` fixture, which skips without redis-server; under CI=true that skip
-# fails the run, see tests/conftest.py.)
-
 
 class RedisServer:
     def __init__(self, root: Path) -> None:

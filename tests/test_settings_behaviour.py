@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from tests.api.conftest import LiveServer, start_server
 from tests.conftest import MODELS_DIR
-from tests.scale.conftest import FAST_FORM, Api, base_env
+from tests.scale.conftest import FAST_FORM
+from tests.servers import Api, base_env
 
 from facecraft.config import Settings
 from facecraft.pipeline.factory import build_pipeline

@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import free_port
-from tests.scale.conftest import FAST_FORM, Cluster, Proc, base_env, wait_job
+from tests.scale.conftest import FAST_FORM, Cluster, wait_job
+from tests.servers import Proc, base_env
 
 SECRET = "queue-webhook-secret"
 Photo = Callable[[str], bytes]

@@ -88,6 +88,26 @@ def test_single_photo_result_download_and_messages(server: LiveServer, data_dir:
     assert "not an image Facecraft can read" in seen["unsupported"]
 
 
+def test_document_checklist_bands_and_print_sheet(server: LiveServer, data_dir: Path) -> None:
+    seen = drive("document", server, data_dir)
+    checks = {check["name"]: check for check in seen["checks"]}
+    assert {check["mark"] for check in seen["checks"]} <= {"✔", "✘"}
+    head = checks["Head height (chin to crown)"]
+    assert head["mark"] == "✔" and "mm" in head["value"] and "allowed 25.4–34.9" in head["value"]
+    assert checks["Mouth closed"]["mark"] == "✘"  # she smiles with open lips
+    assert "checks failed for us_passport" in seen["summary"]
+    bands = seen["bands"]
+    assert not bands["hidden"] and seen["hiddenAfterToggle"]
+    image = bands["image"]
+    # The crown line lies inside the picture, the chin inside the shaded head band.
+    assert image["top"] < bands["crown"]["top"] < image["top"] + image["height"] / 3
+    assert bands["head"]["top"] <= bands["chin"]["top"] <= bands["head"]["top"] + bands["head"]["height"] + 1
+    assert bands["eye"]["height"] > 0
+    assert "copies at 300 dpi" in seen["sheetStatus"]
+    with Image.open(seen["sheet"]["path"]) as sheet:
+        assert (sheet.format, sheet.size, sheet.info["jfif_density"]) == ("JPEG", (1800, 1200), (300, 300))
+
+
 def test_batch_progress_and_zip(server: LiveServer, data_dir: Path) -> None:
     seen = drive("batch", server, data_dir)
     assert seen["label"] == "Make 3 headshots"

@@ -31,7 +31,13 @@ def compliance_report(portrait: Portrait, image: EncodedImage, options: Portrait
     )
     height, width = portrait.rgb.shape[:2]
     checks = photo_checks(document, facts) + file_checks(document, image.data, image.format.value, (width, height))
-    return report(document, checks)
+    frame = {
+        "crown": framing.crown_y / height,
+        "chin": framing.chin_y / height,
+        "eye": framing.eye_y / height,
+        "center_x": framing.center_x / width,
+    }
+    return report(document, checks, frame)
 
 
 def enforce(report_data: dict[str, object] | None, options: PortraitOptions) -> None:

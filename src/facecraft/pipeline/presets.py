@@ -59,10 +59,11 @@ _PRINT_MAX_KB = 500
 
 
 def _document_preset(document: Document) -> Preset:
-    bands = f"head {document.head_band_mm[0]:.0f}-{document.head_band_mm[1]:.0f} mm"
+    head_low, head_high = document.head_band_mm
+    bands = f"head {head_low:.3g}-{head_high:.3g} mm"
     if document.eye_share is not None:
         low, high = document.eye_share
-        bands += f", eyes {low * document.height_mm:.0f}-{high * document.height_mm:.0f} mm from the bottom"
+        bands += f", eyes {low * document.height_mm:.3g}-{high * document.height_mm:.3g} mm from the bottom"
     return Preset(
         id=document.id,
         label=document.name,

@@ -255,13 +255,18 @@ def file_checks(document: Document, data: bytes, fmt: str, size: tuple[int, int]
     return checks
 
 
-def report(document: Document, checks: list[Check]) -> dict[str, object]:
-    return {
+def report(document: Document, checks: list[Check], frame: dict[str, float] | None = None) -> dict[str, object]:
+    """The report; `frame` gives the measured crown, chin and eye line as shares of the height from the top
+    (the web page draws the bands against them)."""
+    data: dict[str, object] = {
         "standard": document.id,
         "passed": all(check.passed for check in checks),
         "checks": [check.as_dict() for check in checks],
         "source": {"authority": document.source.authority, "url": document.source.url},
     }
+    if frame is not None:
+        data["frame"] = {key: round(value, 4) for key, value in frame.items()}
+    return data
 
 
 def failures(report_data: dict[str, object]) -> list[dict[str, object]]:

@@ -104,6 +104,38 @@ const scenarios = {
     return { unlabelled, live, fields, done, natural, download: saved, noFace, unsupported };
   },
 
+  // A document preset: the ✔/✘ checklist with values, the band overlay (toggled off and on), a print sheet.
+  async document() {
+    await open();
+    step = "choose the US passport preset and a photo";
+    await page.selectOption("#preset", "us_passport");
+    await page.setInputFiles("#files", path.join(DATA, "astronaut.jpg"));
+    await page.click("#process");
+    step = "wait for the checklist";
+    await page.locator("#checklist li").first().waitFor({ state: "visible", timeout: TIMEOUT });
+    const checks = await page.locator("#checklist li").evaluateAll((items) =>
+      items.map((li) => ({ mark: li.children[0].textContent, name: li.children[1].textContent, value: li.children[2].textContent })));
+    const summary = (await page.textContent("#compliance-summary")).trim();
+    const bands = await page.evaluate(() => {
+      const box = (id) => { const r = document.getElementById(id).getBoundingClientRect(); return { top: r.top, height: r.height }; };
+      return { hidden: document.getElementById("bands").hidden, image: box("result-img"), head: box("band-head"),
+        eye: box("band-eye"), crown: box("line-crown"), chin: box("line-chin") };
+    });
+    await shot("01-checklist");
+    step = "toggle the bands";
+    await page.uncheck("#show-bands");
+    const hiddenAfterToggle = await page.evaluate(() => document.getElementById("bands").hidden);
+    await page.check("#show-bands");
+    step = "make a print sheet";
+    await page.selectOption("#paper", "4x6");
+    await page.click("#make-sheet");
+    await page.locator("#sheet-download").waitFor({ state: "visible", timeout: TIMEOUT });
+    const sheetStatus = await statusText("ok");
+    const sheet = await download(page.locator("#sheet-download"));
+    await shot("02-sheet");
+    return { checks, summary, bands, hiddenAfterToggle, sheetStatus, sheet };
+  },
+
   // Three photos (one without a face): per-file progress, then a ZIP of the two results.
   async batch() {
     await open();

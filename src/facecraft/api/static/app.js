@@ -22,11 +22,15 @@
     single: $("single"), originalImg: $("original-img"), originalMeta: $("original-meta"),
     resultFrame: $("result-frame"), resultImg: $("result-img"), resultMeta: $("result-meta"), resultPlaceholder: $("result-placeholder"),
     download: $("download"),
+    bands: $("bands"), bandHead: $("band-head"), bandEye: $("band-eye"),
+    lineCrown: $("line-crown"), lineChin: $("line-chin"), lineEye: $("line-eye"),
+    compliance: $("compliance"), complianceSummary: $("compliance-summary"), showBands: $("show-bands"), checklist: $("checklist"),
+    sheetRow: $("sheet-row"), paper: $("paper"), makeSheet: $("make-sheet"), sheetDownload: $("sheet-download"),
     batch: $("batch"), progress: $("batch-progress"), batchCount: $("batch-count"), batchList: $("batch-list"),
     zip: $("zip"),
   };
 
-  const state = { presets: [], files: [], objectUrls: [], working: false, needsKey: false, ready: false };
+  const state = { presets: [], files: [], objectUrls: [], working: false, needsKey: false, ready: false, lastFile: null };
 
   // ---- API key -------------------------------------------------------------------------------------------
   function storedKey() {
@@ -100,6 +104,8 @@
         const name = FIELD_LABELS[error.field] || error.field || "A setting";
         return `${name}: ${error.message.replace(/^Invalid value for '[^']*': /, "")}`;
       }
+      case "not_compliant":
+        return `The photo does not meet the document's rules. ${error.message}`;
       case "busy":
         return "The server is busy with other photos. Please try again in a few seconds.";
       case "models_loading":
@@ -290,6 +296,11 @@
     el.download.hidden = true;
     el.zip.hidden = true;
     el.batchList.replaceChildren();
+    el.compliance.hidden = true;
+    el.checklist.replaceChildren();
+    el.bands.hidden = true;
+    el.sheetRow.hidden = true;
+    el.sheetDownload.hidden = true;
   }
 
   function showOriginal(file) {
@@ -333,10 +344,119 @@
       el.download.textContent = `Download ${FORMAT_NAMES[r.output_format] || ""} (${r.output_size.width} × ${r.output_size.height})`;
       el.download.hidden = false;
       const faces = r.face_count > 1 ? ` ${r.face_count} faces found; the largest was used.` : "";
-      say(`Done in ${seconds} s: ${r.output_size.width} × ${r.output_size.height} px.${faces}`, "ok");
+      state.lastFile = file;
+      el.sheetRow.hidden = false;
+      showCompliance(r.compliance);
+      const verdict = r.compliance ? (r.compliance.passed ? " Every document check passed." : " Some document checks failed (see the list).") : "";
+      say(`Done in ${seconds} s: ${r.output_size.width} × ${r.output_size.height} px.${faces}${verdict}`, "ok");
     } catch (error) {
       el.resultPlaceholder.textContent = "No result.";
       handleFailure(error);
+    }
+  }
+
+  // ---- document check ------------------------------------------------------------------------------------
+  const CHECK_LABELS = { head_height: "Head height (chin to crown)", eye_line: "Eye line from the bottom",
+    crown_margin: "Space above the head", centring: "Face centred", roll: "Head tilt (roll)", yaw: "Head turn (yaw)",
+    pitch: "Head nod (pitch)", eyes_open: "Eyes open", mouth_closed: "Mouth closed", face_inside: "Face inside the photo",
+    photo_coverage: "Photo fills the frame", eye_distance_source: "Resolution (px between the eyes)",
+    background_uniformity: "Plain background (ΔE)", face_exposure: "Face exposure", face_clipping: "Face clipping",
+    file_format: "File format", file_size: "File size", file_dimensions: "Pixel size" };
+
+  function formatValue(check) {
+    if (typeof check.value === "boolean") return check.value ? "yes" : "no";
+    if (check.value === null || check.value === undefined) return "—";
+    const unit = check.unit && check.unit !== "ratio" ? ` ${check.unit}` : "";
+    return `${Number(check.value).toFixed(check.unit === "°" || check.unit === "ratio" ? 2 : 1)}${unit}`;
+  }
+
+  function formatRange(check) {
+    if (!check.range) return check.note || "";
+    const [low, high] = check.range;
+    if (low === null && high === null) return "no limit";
+    if (low !== null && high !== null) return `allowed ${low}–${high}`;
+    if (low !== null) return `at least ${low}`;
+    return `at most ${high}`;
+  }
+
+  function showCompliance(report) {
+    el.checklist.replaceChildren();
+    if (!report) {
+      el.compliance.hidden = true;
+      el.bands.hidden = true;
+      return;
+    }
+    const failed = report.checks.filter((c) => !c.passed).length;
+    el.complianceSummary.textContent = failed
+      ? `${failed} of ${report.checks.length} checks failed for ${report.standard}.`
+      : `All ${report.checks.length} checks passed for ${report.standard}.`;
+    for (const check of report.checks) {
+      const li = document.createElement("li");
+      const mark = document.createElement("span");
+      mark.className = check.passed ? "pass" : "fail";
+      mark.textContent = check.passed ? "✔" : "✘";
+      mark.setAttribute("aria-label", check.passed ? "passed" : "failed");
+      const name = document.createElement("span");
+      name.textContent = CHECK_LABELS[check.id] || check.id;
+      const value = document.createElement("span");
+      value.className = "value";
+      const range = formatRange(check);
+      value.textContent = `${formatValue(check)}${range ? ` (${range})` : ""}`;
+      li.append(mark, name, value);
+      el.checklist.append(li);
+    }
+    el.compliance.hidden = false;
+    drawBands(report);
+  }
+
+  // Thin lines at the measured crown, chin and eye line; shaded: where the chin may be for the head height
+  // to be inside its band (given the crown), and the eye band.
+  function drawBands(report) {
+    const preset = state.presets.find((p) => p.id === report.standard);
+    const rules = preset && preset.rules;
+    const frame = report.frame;
+    if (!rules || !frame) { el.bands.hidden = true; return; }
+    const pct = (share) => `${(share * 100).toFixed(2)}%`;
+    const place = (node, top, bottom) => {
+      node.style.top = pct(top);
+      node.style.height = pct(Math.max(0, bottom - top));
+    };
+    const [headLow, headHigh] = rules.head_height_share;
+    place(el.bandHead, frame.crown + headLow, frame.crown + headHigh);
+    const eye = rules.eye_line_from_bottom_share;
+    el.bandEye.hidden = !eye;
+    if (eye) place(el.bandEye, 1 - eye[1], 1 - eye[0]);
+    el.lineCrown.style.top = pct(frame.crown);
+    el.lineChin.style.top = pct(frame.chin);
+    el.lineEye.style.top = pct(frame.eye);
+    el.bands.hidden = !el.showBands.checked;
+  }
+
+  // ---- print sheet ---------------------------------------------------------------------------------------
+  async function makeSheet() {
+    const file = state.lastFile;
+    if (!file || state.working) return;
+    state.working = true;
+    updateButtons();
+    el.makeSheet.disabled = true;
+    say("Making the print sheet…", "working");
+    try {
+      const data = formFor(file);
+      data.append("paper", el.paper.value);
+      const response = await api(`${API}/sheet`, { method: "POST", body: data });
+      const copies = response.headers.get("X-Sheet-Copies");
+      const url = track(URL.createObjectURL(await response.blob()));
+      el.sheetDownload.href = url;
+      el.sheetDownload.download = `${stem(file.name)}-${el.preset.value || "photo"}-sheet-${el.paper.value}.jpg`;
+      el.sheetDownload.textContent = `Download sheet (${copies} copies)`;
+      el.sheetDownload.hidden = false;
+      say(`Print sheet ready: ${copies} copies at 300 dpi. Print it at 100 % (actual size), not “fit to page”.`, "ok");
+    } catch (error) {
+      handleFailure(error);
+    } finally {
+      state.working = false;
+      el.makeSheet.disabled = false;
+      updateButtons();
     }
   }
 
@@ -516,6 +636,8 @@
 
   function init() {
     el.form.addEventListener("submit", onSubmit);
+    el.showBands.addEventListener("change", () => { el.bands.hidden = !el.showBands.checked || el.compliance.hidden; });
+    el.makeSheet.addEventListener("click", makeSheet);
     el.preset.addEventListener("change", () => applyPreset(el.preset.value));
     for (const input of [el.width, el.height, el.background, el.transparent, el.oval, el.margin, el.format, el.maxKb]) {
       input.addEventListener("input", onSettingEdited);

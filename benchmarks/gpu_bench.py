@@ -30,9 +30,10 @@ import onnxruntime as ort
 from PIL import Image
 
 from facecraft.config import Device
+from facecraft.models.isnet import isnet_input, run_isnet
 from facecraft.models.registry import get_model
 from facecraft.runtime.device import CPU, CUDA, confirm_device, resolve_providers, session_device
-from facecraft.runtime.sessions import create_session, isnet_input, run_isnet
+from facecraft.runtime.sessions import create_session
 
 PHOTO = Path(__file__).resolve().parents[1] / "tests" / "data" / "grace_hopper.jpg"
 

@@ -25,9 +25,10 @@ import numpy as np
 import onnxruntime as ort
 from skimage import data
 
+from facecraft.models.isnet import isnet_input, run_isnet
 from facecraft.models.mediapipe_loader import import_mediapipe
 from facecraft.models.registry import get_model
-from facecraft.runtime.sessions import create_session, isnet_input, run_isnet
+from facecraft.runtime.sessions import create_session
 
 SIZES = (1024, 640, 512, 448, 384)
 REFERENCES = (512, 1024)

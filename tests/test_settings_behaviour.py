@@ -21,6 +21,7 @@ from tests.scale.conftest import FAST_FORM
 from tests.servers import Api, base_env
 
 from facecraft.config import Settings
+from facecraft.models.isnet import IsnetMatter
 from facecraft.pipeline.factory import build_pipeline
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import PortraitPipeline
@@ -62,8 +63,9 @@ def test_matting_size_and_the_ignored_predictor_path(caplog: pytest.LogCaptureFi
         pipeline = build_pipeline(settings)
     assert "FACECRAFT_PREDICTOR_PATH is ignored" in caplog.text
     assert pipeline.matter.isnet_size == (320, 320)
-    assert pipeline.isnet is not None
-    session_input = pipeline.isnet.session.get_inputs()[0].shape
+    isnet = pipeline.matter._isnet_predict  # the IsnetMatter the factory built
+    assert isinstance(isnet, IsnetMatter)
+    session_input = isnet.session.get_inputs()[0].shape
     assert list(session_input[2:]) == [320, 320], "the ISNet session itself runs at the configured size"
     with pytest.raises(ValueError, match="multiple of 32"):
         Settings(_env_file=None, models_dir=MODELS_DIR, matting_size=300)  # type: ignore[call-arg]

@@ -9,7 +9,8 @@ import onnxruntime as ort
 import pytest
 from skimage import data
 
-from facecraft.runtime.sessions import create_session, isnet_input, run_isnet
+from facecraft.models.isnet import isnet_input, run_isnet
+from facecraft.runtime.sessions import create_session
 
 
 @pytest.mark.parametrize("hw", [(512, 512), (448, 448), (640, 640), (512, 448)])

@@ -14,9 +14,9 @@ from skimage import data
 
 from facecraft.config import Device
 from facecraft.errors import InvalidOptionError, ModelUnavailableError
+from facecraft.models.isnet import IsnetMatter, check_isnet_size
 from facecraft.runtime import device as device_module
 from facecraft.runtime.device import resolve_providers
-from facecraft.runtime.sessions import IsnetMatter, check_isnet_size
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -28,7 +28,7 @@ def fake_cuda_listed(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_auto_reports_the_cpu_fallback(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         pipeline = build_pipeline(settings.model_copy(update={"device": Device.AUTO}))
-    assert pipeline.isnet is not None and pipeline.isnet.device == "cpu"
+    assert pipeline.providers[:1] == ("CPUExecutionProvider",)
     assert "CUDA failed to initialise" in caplog.text
 
 

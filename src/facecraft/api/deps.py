@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from facecraft.api.state import AppState
 
@@ -10,6 +12,10 @@ from facecraft.api.state import AppState
 def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.facecraft
     return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+"""The app's state as a route parameter: `async def route(state: State)`."""
 
 
 def download_url(job_id: str, fmt: str, item: int | None = None) -> str:

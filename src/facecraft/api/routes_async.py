@@ -7,21 +7,20 @@ facecraft.jobs.webhooks for what is allowed).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from facecraft.api.deps import get_state
+from facecraft.api.deps import State
 from facecraft.api.options_form import Options
 from facecraft.api.schemas import JobAccepted, error_responses
 from facecraft.api.security import api_key_scheme
-from facecraft.api.state import AppState
 from facecraft.api.uploads import read_upload
 from facecraft.jobs.webhooks import check_webhook_url
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"], dependencies=[Depends(api_key_scheme)])
-State = Annotated[AppState, Depends(get_state)]
 
 _ERRORS = error_responses(
     {
@@ -49,7 +48,8 @@ async def submit_job(
     `status` is `done` (with result URLs) or `failed` (with an error code)."""
     options = form.resolve(state.settings)
     if webhook_url:
-        check_webhook_url(webhook_url, state.settings)  # refuse now rather than fail silently later
+        # Refuse now rather than fail silently later; the DNS lookup runs in a thread, off the event loop.
+        await asyncio.to_thread(check_webhook_url, webhook_url, state.settings)
     state.runner.require_ready()
     data = await read_upload(file, state.settings.max_upload_bytes)
     job_id = await state.runner.submit(data, options, webhook_url or None)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from facecraft import __version__
-from facecraft.api.deps import get_state
+from facecraft.api.deps import State
 from facecraft.api.errors import error_body
 from facecraft.api.schemas import HealthResponse, ReadyResponse
 from facecraft.api.security import api_key_scheme
@@ -24,7 +24,6 @@ from facecraft.models.registry import MODELS
 from facecraft.models.verify import ModelStatus, verify_models
 
 router = APIRouter(tags=["health"])
-State = Annotated[AppState, Depends(get_state)]
 
 
 async def _model_statuses(state: AppState) -> list[ModelStatus]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from facecraft.api.deps import download_url, get_state, result_urls
+from facecraft.api.deps import State, download_url, result_urls
 from facecraft.api.schemas import ErrorResponse, JobResponse, MessageResponse
 from facecraft.api.security import api_key_scheme
 from facecraft.api.state import AppState
@@ -19,7 +19,6 @@ from facecraft.jobs.status import JobStatus
 from facecraft.jobs.store import ARTEFACTS
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"], dependencies=[Depends(api_key_scheme)])
-State = Annotated[AppState, Depends(get_state)]
 
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "zip": "application/zip"}
 _FILE = {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The file."}

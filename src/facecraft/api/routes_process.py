@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
-from facecraft.api.deps import download_url, get_state, result_urls
+from facecraft.api.deps import State, download_url, result_urls
 from facecraft.api.options_form import Options
 from facecraft.api.schemas import (
     BatchItem,
@@ -46,7 +46,6 @@ _ERRORS = error_responses(
 )
 
 Upload = Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")]
-State = Annotated[AppState, Depends(get_state)]
 
 
 def _b64(image: EncodedImage | None) -> str | None:

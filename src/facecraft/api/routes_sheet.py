@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from facecraft.api.deps import State
 from facecraft.api.options_form import Options
-from facecraft.api.routes_process import _ERRORS, State, Upload, _run
+from facecraft.api.routes_process import _ERRORS, Upload, _run
 from facecraft.api.security import api_key_scheme
 from facecraft.api.uploads import read_upload
 from facecraft.config import OutputFormat

@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from facecraft.api.metrics import ApiMetrics, ScaleCollector
 from facecraft.config import Settings
@@ -32,18 +31,8 @@ def default_pipeline_factory(settings: Settings) -> PortraitPipeline:
 
 
 def pipeline_providers(pipeline: PortraitPipeline | None) -> list[str]:
-    """ONNX Runtime providers the ISNet session really uses (empty when unknown)."""
-    if pipeline is None:
-        return []
-    explicit = getattr(pipeline, "providers", None)
-    if isinstance(explicit, list | tuple):
-        return [str(p) for p in explicit]
-    # build_pipeline attaches the IsnetMatter as `pipeline.isnet`; older builds only hold it in the matter.
-    isnet: Any = getattr(pipeline, "isnet", None) or getattr(pipeline.matter, "_isnet_predict", None)
-    providers = getattr(isnet, "providers_in_use", None)
-    if providers is None and getattr(isnet, "session", None) is not None:
-        providers = isnet.session.get_providers()
-    return [str(p) for p in providers or []]
+    """ONNX Runtime providers the pipeline really uses (empty when unknown or not loaded)."""
+    return list(pipeline.providers) if pipeline is not None else []
 
 
 class AppState:

@@ -8,7 +8,8 @@ import importlib.util
 import sys
 import threading
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from facecraft.errors import ModelUnavailableError
 
@@ -53,3 +54,22 @@ def import_mediapipe() -> Any:
                 "mediapipe 0.10.21 is not installed (see requirements/mediapipe.lock)", reason=str(exc)
             ) from exc
         return solutions
+
+
+T = TypeVar("T")
+
+
+class PerThread(Generic[T]):
+    """One MediaPipe solution per thread, built on first use: solution objects keep per-graph state and
+    are not safe to share between the pool's threads (a few MB each)."""
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self._build = build  # called with the `mediapipe.solutions` module
+        self._local = threading.local()
+
+    def get(self) -> T:
+        solution: T | None = getattr(self._local, "solution", None)
+        if solution is None:
+            solution = self._build(import_mediapipe())
+            self._local.solution = solution
+        return solution

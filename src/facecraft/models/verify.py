@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from facecraft.errors import ModelUnavailableError
+from facecraft.models.isnet import run_isnet
 from facecraft.models.mediapipe_loader import import_mediapipe
 from facecraft.models.registry import MODELS, ModelSpec, get_model, model_path
 from facecraft.runtime.device import session_device
-from facecraft.runtime.sessions import create_session, run_isnet
+from facecraft.runtime.sessions import create_session
 
 _CHUNK = 1 << 20
 _cache: dict[tuple[str, int, int], str] = {}

@@ -6,7 +6,6 @@ worker thread gets its own detector (a few MB each).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.imaging.geometry import Box, Point
-from facecraft.models.mediapipe_loader import import_mediapipe
+from facecraft.models.mediapipe_loader import PerThread
 
 # MediaPipe scales its input to 192x192 anyway; a smaller copy only saves conversion time.
 _DETECTION_MAX_SIDE = 1280
@@ -34,17 +33,11 @@ class FaceDetector:
 
     def __init__(self, min_confidence: float = 0.5) -> None:
         self._min_confidence = min_confidence
-        self._local = threading.local()
-
-    def _solution(self) -> Any:
-        solution = getattr(self._local, "solution", None)
-        if solution is None:
-            solutions = import_mediapipe()
-            solution = solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=self._min_confidence
+        self._solution: PerThread[Any] = PerThread(
+            lambda solutions: solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=min_confidence
             )
-            self._local.solution = solution
-        return solution
+        )
 
     def detect(self, rgb: npt.NDArray[np.uint8]) -> list[DetectedFace]:
         height, width = rgb.shape[:2]
@@ -54,7 +47,7 @@ class FaceDetector:
             # At least 1 px: a 40000x1 strip would otherwise round to 0 rows and make OpenCV throw.
             small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
             small = np.asarray(cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-        result = self._solution().process(np.ascontiguousarray(small))
+        result = self._solution.get().process(np.ascontiguousarray(small))
         faces = [_to_face(detection, width, height) for detection in (result.detections or [])]
         faces = [face for face in faces if face.box.width >= 8 and face.box.height >= 8]
         return sorted(faces, key=lambda face: face.box.area, reverse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from facecraft.config import Settings
+from facecraft.models.isnet import IsnetMatter
 from facecraft.models.registry import get_model, model_path
 from facecraft.models.verify import require_models
 from facecraft.pipeline.detect import FaceDetector
@@ -13,7 +14,6 @@ from facecraft.pipeline.matte import PersonMatter
 from facecraft.pipeline.portrait import PortraitPipeline
 from facecraft.pipeline.restore import BuiltinRestorer, FaceRestorer, OnnxFaceRestorer
 from facecraft.runtime.device import confirm_device, resolve_providers
-from facecraft.runtime.sessions import IsnetMatter
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,6 @@ def build_pipeline(settings: Settings) -> PortraitPipeline:
         restorer,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
+        providers=tuple(isnet.providers_in_use),
     )
-    pipeline.isnet = isnet
     return pipeline

@@ -8,7 +8,6 @@ mesh's outline (FACE_OVAL) also tells the matte which pixels are face by constru
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.imaging.geometry import NEUTRAL_FILL, Box, Point
-from facecraft.models.mediapipe_loader import import_mediapipe
+from facecraft.models.mediapipe_loader import PerThread
 
 _IRIS_CENTERS = (468, 473)
 _CROP_FACTOR = 2.2  # square crop side relative to the face box: room for the mesh's own detector
@@ -52,17 +51,11 @@ class FaceMesh:
 
 class EyeLocator:
     def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _solution(self) -> Any:
-        solution = getattr(self._local, "solution", None)
-        if solution is None:
-            solutions = import_mediapipe()
-            solution = solutions.face_mesh.FaceMesh(
+        self._solution: PerThread[Any] = PerThread(
+            lambda solutions: solutions.face_mesh.FaceMesh(
                 static_image_mode=True, refine_landmarks=True, max_num_faces=1, min_detection_confidence=0.3
             )
-            self._local.solution = solution
-        return solution
+        )
 
     def mesh(self, rgb: npt.NDArray[np.uint8], face: Box) -> Landmarks | None:
         """The 478 face-mesh points of the face in `face`, in `rgb` pixels, or None when the mesh finds none.
@@ -85,7 +78,7 @@ class EyeLocator:
                 cv2.resize(crop, (round(size * scale), round(size * scale)), interpolation=cv2.INTER_AREA),
                 dtype=np.uint8,
             )
-        result = self._solution().process(np.ascontiguousarray(crop))
+        result = self._solution.get().process(np.ascontiguousarray(crop))
         if not result.multi_face_landmarks:
             return None
         side = crop.shape[0] / scale  # the crop's side in `rgb` pixels

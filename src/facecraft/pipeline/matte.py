@@ -17,7 +17,6 @@ nearby background (a spill) leaves the interior, anything else stays (a dark sui
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,7 @@ import numpy.typing as npt
 from facecraft.config import MattingMode
 from facecraft.imaging.guided_filter import guided_filter
 from facecraft.imaging.trimap import Mask, Trimap, component_of, dilate, fill_holes, keep_connected, person_trimap
-from facecraft.models.mediapipe_loader import import_mediapipe
+from facecraft.models.mediapipe_loader import PerThread
 
 FloatMask = npt.NDArray[np.float32]
 IsnetPredict = Callable[[npt.NDArray[np.uint8]], FloatMask]
@@ -65,17 +64,12 @@ class PersonMatter:
     def __init__(self, isnet_predict: IsnetPredict | None, isnet_size: tuple[int, int] = (448, 448)) -> None:
         self._isnet_predict = isnet_predict
         self.isnet_size = isnet_size  # (height, width) the ISNet window is warped to
-        self._local = threading.local()
-
-    def _selfie(self) -> Any:
-        solution = getattr(self._local, "solution", None)
-        if solution is None:
-            solution = import_mediapipe().selfie_segmentation.SelfieSegmentation(model_selection=0)
-            self._local.solution = solution
-        return solution
+        self._selfie: PerThread[Any] = PerThread(
+            lambda solutions: solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        )
 
     def person_mask(self, rgb: npt.NDArray[np.uint8]) -> FloatMask:
-        result = self._selfie().process(np.ascontiguousarray(rgb))
+        result = self._selfie.get().process(np.ascontiguousarray(rgb))
         return np.clip(np.asarray(result.segmentation_mask, dtype=np.float32), 0.0, 1.0)
 
     def uses_isnet(self, mode: MattingMode) -> bool:

@@ -33,7 +33,6 @@ from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_c
 from facecraft.pipeline.matte import CONTEXT_MARGINS, ContextWindow, PersonMatter
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.restore import FaceRestorer
-from facecraft.runtime.sessions import IsnetMatter
 from facecraft.standards.documents import get_document
 
 
@@ -95,6 +94,7 @@ class PortraitPipeline:
         *,
         max_bytes: int,
         max_pixels: int,
+        providers: tuple[str, ...] = (),
     ) -> None:
         self.detector = detector
         self.eye_locator = eye_locator
@@ -106,8 +106,12 @@ class PortraitPipeline:
         self.foreground: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.float32]], npt.NDArray[np.uint8]] = (
             estimate_foreground
         )
-        # The ISNet session, for /status (device and providers actually in use); set by the factory.
-        self.isnet: IsnetMatter | None = None
+        self._providers = providers
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """ONNX Runtime providers the models really run on, best first (for /status); empty when unknown."""
+        return self._providers
 
     def warm_up(self) -> None:
         """One small synthetic run, so the first real request does not pay for lazy initialisation."""

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from facecraft.errors import ModelUnavailableError
 from facecraft.imaging.enhance import restore_face_details
 from facecraft.imaging.geometry import Box
+from facecraft.runtime.sessions import create_session
 
 _RESTORER_SIDE = 512
 _FACE_CONTEXT = 1.6  # the restorer sees the face box grown by this factor, as such models are trained
@@ -55,13 +56,11 @@ class OnnxFaceRestorer:
 
     @classmethod
     def load(cls, path: Path, providers: list[str]) -> OnnxFaceRestorer:
-        import onnxruntime as ort  # noqa: PLC0415 - only loaded when a restorer is configured
-
         if not path.is_file():
             raise ModelUnavailableError("FACECRAFT_RESTORER_PATH does not point to a readable file.")
         if path.suffix.lower() != ".onnx":
             raise ModelUnavailableError("The face restorer must be an .onnx file (PyTorch weights need torch).")
-        return cls(ort.InferenceSession(str(path), providers=providers))
+        return cls(create_session(path, providers))
 
     def restore(self, rgb: npt.NDArray[np.uint8], face: Box, fidelity: float) -> npt.NDArray[np.uint8]:
         height, width = rgb.shape[:2]

@@ -1,6 +1,7 @@
 """Queue mode beyond the happy path: `facecraft serve` as FACECRAFT_ROLE=worker and =all (the image's
 default), 504 `job_timeout` and `input_expired` when no worker gets to a job in time, and the webhook
-that a queue worker sends (the API that took the job is gone by then).
+that a queue worker sends (the API that took the job is gone by then); the API key and a preset
+through the queue.
 
 One module-scoped cluster (real Redis, real processes); the tests run in file order and each leaves no
 worker running.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import sys
 import threading
@@ -20,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from tests.conftest import free_port
 from tests.scale.conftest import FAST_FORM, Cluster, wait_job
 from tests.servers import Proc, base_env
@@ -100,6 +103,30 @@ def test_input_expired_before_a_worker_took_the_job(queue: Cluster, photo_bytes:
         body = wait_job(client, job_id, timeout=120)
     assert body["status"] == "failed"
     assert body["error"]["code"] == "input_expired"
+
+
+def test_api_key_and_presets_through_the_queue(queue: Cluster, photo_bytes: Photo) -> None:
+    """The key guards a queue-mode API as it does an embedded one; a preset's values reach the worker."""
+    queue.wait_workers(1, timeout=120)
+    api = queue.start_api(api_key="queue-key")
+    api.wait_up("/health")
+    files = {"file": ("g.jpg", photo_bytes("grace_hopper.jpg"))}
+    with api.client() as client:
+        refused = client.post("/api/v1/process", files=files, data={"preset": "passport"})
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+        answer = client.post(
+            "/api/v1/process", files=files, data={"preset": "passport"}, headers={"X-API-Key": "queue-key"}
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["result"]["output_size"] == {"width": 413, "height": 531}
+        assert body["download_url"] == body["jpg_url"]
+        assert client.get(body["jpg_url"]).status_code == 401, "downloads need the key too"
+        jpeg = client.get(body["jpg_url"], headers={"X-API-Key": "queue-key"}).content
+    assert len(jpeg) <= 500 * 1024
+    with Image.open(io.BytesIO(jpeg)) as image:
+        assert (image.format, image.size) == ("JPEG", (413, 531))
+    api.stop()
 
 
 def test_the_worker_sends_the_webhook(queue: Cluster, photo_bytes: Photo) -> None:

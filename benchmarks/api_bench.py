@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,55 +24,18 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_bench import yardstick_seconds
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+from tests.hostile.serverproc import ServerProcess  # noqa: E402
+
+from pipeline_bench import yardstick_seconds  # noqa: E402
+
 PHOTOS = ["astronaut.jpg", "grace_hopper.jpg", "person_a.jpg", "person_b.jpg"]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _start_server(jobs: int, port: int, tmp: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "FACECRAFT_MODELS_DIR": str(REPO / "models"),
-        "FACECRAFT_UPLOAD_DIR": str(tmp / "uploads"),
-        "FACECRAFT_OUTPUT_DIR": str(tmp / "processed"),
-        "FACECRAFT_MAX_CONCURRENT_JOBS": str(jobs),
-        "FACECRAFT_MAX_QUEUED_JOBS": "64",
-        "FACECRAFT_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "facecraft.api.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    return subprocess.Popen(command, env=env, cwd=tmp)
 
 
 def _level(url: str, photos: list[bytes], concurrency: int, requests: int) -> dict[str, float]:
@@ -106,22 +67,16 @@ def main() -> int:
     args = parser.parse_args()
     yardstick = yardstick_seconds(REPO / "models")
     photos = [(REPO / "tests" / "data" / name).read_bytes() for name in PHOTOS]
-    port = _port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        server = _start_server(args.jobs, port, Path(tmp))
+        server = ServerProcess(Path(tmp), max_concurrent_jobs=args.jobs, max_queued_jobs=64)
+        start = time.perf_counter()
         try:
-            start = time.perf_counter()
-            while True:
-                try:
-                    if httpx.get(f"{url}/ready").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.perf_counter() - start > 180:
-                    print("server failed to become ready", file=sys.stderr)
-                    return 1
-                time.sleep(0.1)
+            server.start(ready_timeout=180)
+        except RuntimeError as exc:
+            print(f"server failed to become ready: {exc}", file=sys.stderr)
+            return 1
+        url = server.url
+        try:
             ready_s = time.perf_counter() - start
             print(
                 f"# {datetime.now(UTC):%Y-%m-%d} {platform.processor() or platform.machine()}, "
@@ -157,10 +112,9 @@ def main() -> int:
                 f"/health p99 while all workers busy: {_pct(health, 0.99) * 1000:.1f} ms "
                 f"({_pct(health, 0.99) / yardstick:.4f} x yardstick, {len(health)} probes)"
             )
-            print(f"server peak RSS: {_peak_rss_mb(server.pid):.0f} MB")
+            print(f"server peak RSS: {server.peak_rss_mb():.0f} MB")
         finally:
-            server.terminate()
-            server.wait(60)
+            server.stop()
     return 0
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import onnxruntime as ort
 from skimage import data
 
@@ -34,7 +35,7 @@ SIZES = (1024, 640, 512, 448, 384)
 REFERENCES = (512, 1024)
 
 
-def head_and_shoulders(rgb: np.ndarray, max_faces: int) -> list[np.ndarray]:
+def head_and_shoulders(rgb: npt.NDArray[np.uint8], max_faces: int) -> list[npt.NDArray[np.uint8]]:
     solutions = import_mediapipe()
     height, width = rgb.shape[:2]
     with solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
@@ -60,7 +61,7 @@ def head_and_shoulders(rgb: np.ndarray, max_faces: int) -> list[np.ndarray]:
     return crops
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
+def iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
     ma, mb = a >= 0.5, b >= 0.5
     union = np.logical_or(ma, mb).sum()
     return 1.0 if union == 0 else float(np.logical_and(ma, mb).sum() / union)
@@ -75,9 +76,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
 
-    crops = [("astronaut", c) for c in head_and_shoulders(data.astronaut(), 1)]
+    crops = [("astronaut", c) for c in head_and_shoulders(data.astronaut(), 1)]  # type: ignore[no-untyped-call]
     for photo in sorted(args.photos.glob("*.jpg")) if args.photos else []:
-        rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+        rgb = np.asarray(cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB), dtype=np.uint8)
         crops += [(f"{photo.stem}#{i}", c) for i, c in enumerate(head_and_shoulders(rgb, args.faces_per_photo))]
 
     model = args.models_dir / get_model("isnet").file

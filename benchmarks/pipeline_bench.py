@@ -83,7 +83,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    settings = Settings(models_dir=REPO / "models", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(models_dir=REPO / "models", _env_file=None)
     pipeline = build_pipeline(settings)
     yardstick = yardstick_seconds(settings.models_dir)
     print(f"# facecraft pipeline benchmark, {datetime.now(UTC):%Y-%m-%d}")

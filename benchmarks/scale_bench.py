@@ -14,9 +14,7 @@ import argparse
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,9 @@ import httpx
 import redis
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+from tests.servers import REDIS_SERVER, WORKER, Api, Proc, RedisServer, base_env  # noqa: E402
+
 from pipeline_bench import yardstick_seconds  # noqa: E402
 
 PHOTO = (REPO / "tests" / "data" / "grace_hopper.jpg").read_bytes()
@@ -38,55 +38,21 @@ REDIS_OPS_PER_SECOND = 50_000  # commands/s with Lua scripts and pipelines mixed
 REDIS_BYTES_PER_SECOND = 1.0e9  # payload in+out per second before the network or memcpy saturates
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def start_api(root: Path, queue_url: str | None) -> Api:
+    env = base_env(queue_url, root, max_concurrent_jobs=1, max_queued_jobs=100, log_level="WARNING", role="api")
+    api = Api(env, root / f"api-{'queue' if queue_url else 'embedded'}.log")
+    api.wait_up("/ready", timeout=120)
+    return api
 
 
-def env(root: Path, queue_url: str | None) -> dict[str, str]:
-    values = {k: v for k, v in os.environ.items() if not k.startswith("FACECRAFT_")}
-    values.update(
-        FACECRAFT_MODELS_DIR=str(REPO / "models"),
-        FACECRAFT_OUTPUT_DIR=str(root / "processed"),
-        FACECRAFT_UPLOAD_DIR=str(root / "uploads"),
-        FACECRAFT_INFERENCE_THREADS="1",
-        FACECRAFT_MAX_CONCURRENT_JOBS="1",
-        FACECRAFT_MAX_QUEUED_JOBS="100",
-        FACECRAFT_LOG_LEVEL="WARNING",
-        FACECRAFT_ROLE="api",
-    )
-    if queue_url:
-        values["FACECRAFT_QUEUE_URL"] = queue_url
-    return values
-
-
-def start_api(root: Path, queue_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    args = [sys.executable, "-m", "uvicorn", "facecraft.api.app:create_app", "--factory", "--port", str(port)]
-    proc = subprocess.Popen(args, env=env(root, queue_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+def start_worker(root: Path, cluster: RedisServer, count: int) -> Proc:
+    worker = Proc(WORKER, base_env(cluster.url, root, log_level="WARNING"), root / f"worker{count}.log")
     deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(url + "/ready", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
+    while len(cluster.client(1).keys("fc:worker:*")) < count:
         if time.monotonic() > deadline:
-            raise RuntimeError("API did not get ready")
+            raise RuntimeError(f"worker did not start:\n{worker.tail()}")
         time.sleep(0.2)
-
-
-def start_worker(root: Path, queue_url: str, data: redis.Redis, count: int) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "facecraft.cli.main", "worker"]
-    proc = subprocess.Popen(args, env=env(root, queue_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(data.keys("fc:worker:*")) < count:
-        if time.monotonic() > deadline:
-            raise RuntimeError("worker did not start")
-        time.sleep(0.2)
-    return proc
+    return worker
 
 
 def sequential_latency(url: str, count: int) -> float:
@@ -132,40 +98,32 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=8)
     args = parser.parse_args()
-    server = shutil.which("redis-server")
-    if server is None:
+    if REDIS_SERVER is None:
         sys.exit("needs redis-server (apt-get install redis-server)")
     yardstick = yardstick_seconds(REPO / "models")
     root = Path(tempfile.mkdtemp(prefix="scale-bench-"))
-    port = free_port()
-    redis_proc = subprocess.Popen(
-        [server, "--port", str(port), "--save", "", "--maxmemory", "1gb", "--maxmemory-policy", "noeviction"],
-        stdout=subprocess.DEVNULL,
-    )
-    procs: list[subprocess.Popen[bytes]] = [redis_proc]
-    queue_url = f"redis://127.0.0.1:{port}/0"
-    time.sleep(0.5)
-    data = redis.Redis(port=port, db=1)
+    redis_server = RedisServer(root, maxmemory="1gb")
+    redis_server.start()
+    procs: list[Proc] = []
     rows: list[tuple[str, float, str]] = []
     try:
-        embedded, embedded_url = start_api(root, None)
+        embedded = start_api(root, None)
         procs.append(embedded)
-        embedded_latency = sequential_latency(embedded_url, args.jobs)
-        embedded.terminate()
-        embedded.wait()
-        api, api_url = start_api(root, queue_url)
+        embedded_latency = sequential_latency(embedded.url, args.jobs)
+        embedded.stop()
+        api = start_api(root, redis_server.url)
         procs.append(api)
-        procs.append(start_worker(root, queue_url, data, 1))
-        queue_latency = sequential_latency(api_url, args.jobs)
-        before = redis_counters(redis.Redis(port=port))
-        one = throughput(api_url, args.jobs)
-        after = redis_counters(redis.Redis(port=port))
-        procs.append(start_worker(root, queue_url, data, 2))
-        two = throughput(api_url, args.jobs)
+        procs.append(start_worker(root, redis_server, 1))
+        queue_latency = sequential_latency(api.url, args.jobs)
+        before = redis_counters(redis_server.client(0))
+        one = throughput(api.url, args.jobs)
+        after = redis_counters(redis_server.client(0))
+        procs.append(start_worker(root, redis_server, 2))
+        two = throughput(api.url, args.jobs)
     finally:
         for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=60)
+            proc.stop()
+        redis_server.stop()
         shutil.rmtree(root, ignore_errors=True)
     jobs = args.jobs
     ops = (after["commands"] - before["commands"]) / jobs

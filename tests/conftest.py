@@ -6,7 +6,7 @@ import json
 import os
 import socket
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,8 @@ def manifest(data_dir: Path) -> dict[str, dict[str, Any]]:
     (counter-clockwise positive, PIL convention), exif_orientation, source, licence, size, notes.
     """
     doc = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
-    return doc["files"]
+    files: dict[str, dict[str, Any]] = doc["files"]
+    return files
 
 
 # --- The real pipeline on the real bundled models (fetched by `make models`). ---------------
@@ -70,7 +71,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(models_dir=MODELS_DIR, _env_file=None)  # type: ignore[call-arg]
+    return Settings(models_dir=MODELS_DIR, _env_file=None)
 
 
 @pytest.fixture(scope="session")
@@ -120,13 +121,13 @@ def _fail_disallowed_skip(report: pytest.TestReport | pytest.CollectReport) -> N
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     _fail_disallowed_skip(outcome.get_result())
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
     outcome = yield
     _fail_disallowed_skip(outcome.get_result())
 

@@ -30,7 +30,7 @@ def _matches(data: bytes, prefix: str) -> bool:
 
 
 def process_with_faults(
-    worker: JobWorker, upload: bytes, options: PortraitOptions, formats: list[OutputFormat]
+    self: JobWorker, upload: bytes, options: PortraitOptions, formats: list[OutputFormat]
 ) -> Outcome:
     if _matches(upload, os.environ.get("FAULT_CRASH_ON", "")):
         log.warning("FAULT_CRASH_ON matched: killing this worker")
@@ -38,7 +38,7 @@ def process_with_faults(
     slow_on, _, seconds = os.environ.get("FAULT_SLOW_ON", "").partition(":")
     if _matches(upload, slow_on):
         time.sleep(float(seconds or 5))
-    return _process(worker, upload, options, formats)
+    return _process(self, upload, options, formats)
 
 
 if __name__ == "__main__":

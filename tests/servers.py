@@ -27,7 +27,8 @@ REDIS_SERVER = shutil.which("redis-server")
 
 
 class RedisServer:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, maxmemory: str = "256mb") -> None:
+        self.maxmemory = maxmemory
         self.port = free_port()
         self.root = root
         self.proc: subprocess.Popen[bytes] | None = None
@@ -36,7 +37,7 @@ class RedisServer:
     def start(self) -> None:
         assert REDIS_SERVER is not None
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        args += ["--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--dir", str(self.root)]
+        args += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction", "--dir", str(self.root)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10

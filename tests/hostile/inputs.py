@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -87,11 +88,11 @@ def upload(
 # --- images --------------------------------------------------------------------------------
 
 
-def gradient(width: int = 96, height: int = 96) -> np.ndarray:
+def gradient(width: int = 96, height: int = 96) -> npt.NDArray[np.uint8]:
     """RGB uint8, a smooth diagonal gradient: decodes anywhere, holds no face."""
     x = np.linspace(0, 255, width, dtype=np.float32)[None, :]
     y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    return np.stack([x + 0 * y, y + 0 * x, (x + y) / 2], axis=2).astype(np.uint8)
+    return np.asarray(np.stack([x + 0 * y, y + 0 * x, (x + y) / 2], axis=2), dtype=np.uint8)
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
@@ -449,7 +450,7 @@ def filename_cases() -> list[Case]:
     ]
     # Names the multipart parser itself refuses (raw control characters) get 400 bad_request.
     return [
-        Case(label, "filename", lambda n=name: upload(png(), filename=n), NO_FACE | BAD_OPTION | BAD_REQUEST)
+        Case(label, "filename", lambda n=name: upload(png(), filename=n), NO_FACE | BAD_OPTION | BAD_REQUEST)  # type: ignore[misc]
         for label, name in names
     ]
 
@@ -495,12 +496,12 @@ def option_cases() -> list[Case]:
         ("use_oval_mask", "maybe"),
     ]
     cases = [
-        Case(f"{name}={value[:20]}", "option", lambda n=name, v=value: upload(png(), options={n: v}), BAD_OPTION)
+        Case(f"{name}={value[:20]}", "option", lambda n=name, v=value: upload(png(), options={n: v}), BAD_OPTION)  # type: ignore[misc]
         for name, value in bad
     ]
     for value in ("0", "5000", "nan", "-16"):
         cases.append(
-            Case(f"quick size={value}", "option", lambda v=value: upload(png(), options={"size": v}), BAD_OPTION, QUICK)
+            Case(f"quick size={value}", "option", lambda v=value: upload(png(), options={"size": v}), BAD_OPTION, QUICK)  # type: ignore[misc]
         )
     return cases
 

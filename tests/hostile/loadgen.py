@@ -155,6 +155,6 @@ class HealthPoller:
 
     def __exit__(self, *_: object) -> None:
         assert self.process is not None
-        out, _ = self.process.communicate("", timeout=30)
+        out, _err = self.process.communicate("", timeout=30)
         result = json.loads(out)
         self.latencies, self.failures = result["latencies"], result["failures"]

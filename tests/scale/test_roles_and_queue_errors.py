@@ -159,6 +159,38 @@ def test_the_worker_sends_the_webhook(queue: Cluster, photo_bytes: Photo) -> Non
     _stop_workers(queue)
 
 
+def test_worker_concurrency_runs_jobs_side_by_side(queue: Cluster, photo_bytes: Photo) -> None:
+    """FACECRAFT_WORKER_CONCURRENCY=2: one worker process runs two jobs at the same time."""
+    assert queue.workers_alive() == 0
+    queue.env_extra["worker_concurrency"] = "2"
+    try:
+        queue.start_worker()
+    finally:
+        del queue.env_extra["worker_concurrency"]
+    queue.wait_workers(1, timeout=120)
+    api = queue.start_api()
+    api.wait_up("/ready")
+    slow = {"matting": "quality", "width": "648", "height": "648"}  # ISNet: long enough to overlap
+    with api.client() as client:
+        ids = []
+        for name in ("astronaut.jpg", "grace_hopper.jpg"):
+            answer = client.post("/api/v1/jobs", files={"file": (name, photo_bytes(name))}, data=slow)
+            assert answer.status_code == 202, answer.text
+            ids.append(answer.json()["job_id"])
+        for job_id in ids:
+            assert wait_job(client, job_id, timeout=120)["status"] == "done"
+    data = queue.redis.client(1)
+    spans = [
+        tuple(float(data.hget(f"fc:job:{job_id}", key) or 0) for key in ("started_at", "finished_at")) for job_id in ids
+    ]
+    assert all(0 < start < end for start, end in spans), spans
+    assert max(start for start, _ in spans) < min(end for _, end in spans), (
+        f"the two jobs ran one after the other: {spans}"
+    )
+    api.stop()
+    _stop_workers(queue)
+
+
 def test_serve_with_role_worker_runs_a_worker_and_no_http(queue: Cluster, photo_bytes: Photo) -> None:
     assert queue.workers_alive() == 0
     port = free_port()

@@ -82,7 +82,7 @@ SETTINGS = Settings(
     webhook_secret=SECRET,
     webhook_allow_private=True,
 )
-PAYLOAD = webhooks.job_payload("job-1", "done", None, None, ["png"])
+PAYLOAD = webhooks.job_payload("job-1", "done", None, None, {"formats": ["png"]})
 
 
 def _signed(headers: dict[str, str], body: bytes) -> bool:

@@ -44,13 +44,16 @@ step() { # NAME COMMAND...
 }
 
 build() {
-  local version revision created
+  local version revision created extra=()
+  # DOCKER_BUILD_FLAGS: extra flags from the caller, e.g. the GitHub workflow's layer cache
+  # (--load --cache-from type=local,... --cache-to type=local,...); empty here.
+  read -ra extra <<<"${DOCKER_BUILD_FLAGS:-}"
   version=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' src/facecraft/__init__.py)
   revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
   created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   "$DOCKER" build -f docker/Dockerfile --build-arg DEVICE=cpu \
     --build-arg VERSION="$version" --build-arg REVISION="$revision" --build-arg CREATED="$created" \
-    -t "$IMAGE" -t djok/facecraft:cpu .
+    "${extra[@]}" -t "$IMAGE" -t djok/facecraft:cpu .
 }
 
 size() {

@@ -70,7 +70,8 @@ install_packages() {
     say "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" docker.io containerd runc >/dev/null
+    # Only what is missing: a machine with Docker's own packages (containerd.io) must not get Debian's too.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
 

@@ -119,16 +119,18 @@ echo "smoke: /health 200 after $(python3 -c "print(round($(date +%s.%N) - $t0, 1
 wait_for /ready
 echo "smoke: /ready 200 after $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
 
+t1=$(date +%s.%N)
 code=$(http POST /api/v1/process/quick tests/data/astronaut.jpg 256)
+photo_s=$(python3 -c "print(round($(date +%s.%N) - $t1, 1))")
 [ "$code" = 200 ] || fail "astronaut.jpg: HTTP $code, expected 200: $(head -c 500 "$tmp/body")"
-python3 - "$tmp/body" <<'PY' || fail "astronaut.jpg: response is not a 256x256 PNG"
+python3 - "$tmp/body" "$photo_s" <<'PY' || fail "astronaut.jpg: response is not a 256x256 PNG"
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", f"no PNG signature ({data[:16]!r})"
 assert data[12:16] == b"IHDR", "first chunk is not IHDR"
 width, height = struct.unpack(">II", data[16:24])
 assert (width, height) == (256, 256), f"PNG is {width}x{height}"
-print(f"smoke: astronaut.jpg -> PNG {width}x{height}, {len(data)} bytes")
+print(f"smoke: astronaut.jpg -> PNG {width}x{height}, {len(data)} bytes in {sys.argv[2]} s (first request)")
 PY
 
 code=$(http POST /api/v1/process/quick tests/data/coffee.jpg 256)

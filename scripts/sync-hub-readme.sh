@@ -7,9 +7,11 @@
 # HUB_API_URL must be set by the caller (this repository names no registry host): it is the base of the
 # Docker Hub API (version 2), the one whose /users/login issues a JWT and whose
 # /repositories/<namespace>/<name>/ accepts a PATCH with {"full_description": ...}.
-# REPO defaults to djok/facecraft. The Hub caps full_description at 25000 bytes; a larger README fails
-# here rather than being truncated there. --dry-run validates and prints what would be sent; it needs
-# no credentials and sends nothing.
+# REPO defaults to djok/facecraft. The description is the README less the parts between
+# `<!-- hub:skip -->` and `<!-- /hub:skip -->` (for contributors: how to develop and release; GitHub shows
+# them, the Hub does not need them). The Hub caps full_description at 25000 bytes; a larger description
+# fails here rather than being truncated there. --dry-run validates and prints what would be sent; it
+# needs no credentials and sends nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,9 +33,20 @@ done
   echo "sync-hub-readme: $README not found" >&2
   exit 1
 }
-size=$(wc -c <"$README")
+description=$(mktemp)
+trap 'rm -f "$description"' EXIT
+python3 - "$README" "$description" <<'PY'
+import re, sys
+
+text = open(sys.argv[1], encoding="utf-8").read()
+if text.count("<!-- hub:skip -->") != text.count("<!-- /hub:skip -->"):
+    raise SystemExit("sync-hub-readme: unbalanced <!-- hub:skip --> markers")
+text = re.sub(r"<!-- hub:skip -->.*?<!-- /hub:skip -->\n?", "", text, flags=re.S)
+open(sys.argv[2], "w", encoding="utf-8").write(text)
+PY
+size=$(wc -c <"$description")
 if [ "$size" -ge $LIMIT ]; then
-  echo "sync-hub-readme: $README is $size bytes; the Hub description limit is $LIMIT" >&2
+  echo "sync-hub-readme: the description from $README is $size bytes; the Hub description limit is $LIMIT" >&2
   exit 1
 fi
 
@@ -47,7 +60,7 @@ fi
 : "${DOCKERHUB_TOKEN:?set DOCKERHUB_TOKEN (a personal access token with write scope)}"
 
 # stdlib Python: no curl or jq needed; the token never appears on a command line.
-python3 - "$api" "$REPO" "$README" <<'PY'
+python3 - "$api" "$REPO" "$description" <<'PY'
 import json, os, sys, urllib.request
 
 api, repo, readme = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash
 
 def _clean_env() -> dict[str, str]:
     # scripts/docker-ci.sh exports DOCKER (the CLI it picked); the expected output names plain `docker`.
-    drop = {"DOCKER", "REPO", "README", "HUB_API_URL", "DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN"}
+    drop = {"DOCKER", "REPO", "README", "HUB_API_URL", "DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN", "BASE_IMAGE"}
+    drop |= {"REVISION", "CREATED", "CPU_PLATFORMS", "GPU_PLATFORMS"}
     return {key: value for key, value in os.environ.items() if key not in drop}
 
 
@@ -37,28 +38,51 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
-def test_release_dry_run_prints_every_tag_and_push() -> None:
-    done = _run(RELEASE, "1.2.3", "--dry-run")
+FIXED = {"REVISION": "0123abc", "CREATED": "2026-01-02T03:04:05Z"}
+
+
+def test_release_dry_run_prints_the_multi_arch_plan() -> None:
+    done = _run(RELEASE, "1.2.3", "--dry-run", env=FIXED)
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines == [
-        "docker tag facecraft:cpu djok/facecraft:1.2.3-cpu",
-        "docker tag facecraft:cpu djok/facecraft:cpu",
-        "docker tag facecraft:gpu djok/facecraft:1.2.3-gpu",
-        "docker tag facecraft:gpu djok/facecraft:gpu",
-        "docker tag facecraft:cpu djok/facecraft:latest",
-        "docker push djok/facecraft:1.2.3-cpu",
-        "docker push djok/facecraft:cpu",
-        "docker push djok/facecraft:1.2.3-gpu",
-        "docker push djok/facecraft:gpu",
-        "docker push djok/facecraft:latest",
+    common = (
+        "-f docker/Dockerfile --build-arg VERSION=1.2.3 --build-arg REVISION=0123abc "
+        "--build-arg CREATED=2026-01-02T03:04:05Z"
+    )
+    assert done.stdout.splitlines() == [
+        f"docker buildx build --platform linux/amd64,linux/arm64 {common} --build-arg DEVICE=cpu "
+        "-t djok/facecraft:1.2.3-cpu -t djok/facecraft:cpu -t djok/facecraft:latest --push .",
+        f"docker buildx build --platform linux/amd64 {common} --build-arg DEVICE=gpu "
+        "-t djok/facecraft:1.2.3-gpu -t djok/facecraft:gpu --push .",
+        "docker buildx imagetools inspect djok/facecraft:1.2.3-cpu",
+        "docker buildx imagetools inspect djok/facecraft:1.2.3-gpu",
     ]
+
+
+def test_release_tags_are_what_the_workflow_smoke_tests() -> None:
+    done = _run(RELEASE, "1.2.3", "--tags")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "djok/facecraft:1.2.3-cpu",
+        "djok/facecraft:cpu",
+        "djok/facecraft:latest",
+        "djok/facecraft:1.2.3-gpu",
+        "djok/facecraft:gpu",
+    ]
+
+
+def test_release_dry_run_pins_the_base_image_when_asked() -> None:
+    base = "python:3.11-slim@sha256:" + "0" * 64
+    done = _run(RELEASE, "1.2.3", "--dry-run", env={**FIXED, "BASE_IMAGE": base})
+    assert done.returncode == 0, done.stderr
+    builds = [line for line in done.stdout.splitlines() if " buildx build " in line]
+    assert len(builds) == 2
+    assert all(f"--build-arg BASE_IMAGE={base} " in line for line in builds)
 
 
 def test_release_dry_run_honours_repo() -> None:
     done = _run(RELEASE, "2.0.0-rc.1", "--dry-run", env={"REPO": "example/fc"})
     assert done.returncode == 0, done.stderr
-    assert "docker push example/fc:2.0.0-rc.1-gpu" in done.stdout.splitlines()
+    assert "-t example/fc:2.0.0-rc.1-gpu -t example/fc:gpu --push ." in done.stdout
 
 
 @pytest.mark.parametrize("version", ["v1.2.3", "1.2", "1.2.3.4", "latest", "1.2.3-beta"])
@@ -66,14 +90,14 @@ def test_release_refuses_malformed_version(version: str) -> None:
     done = _run(RELEASE, version)
     assert done.returncode != 0
     assert "malformed version" in done.stderr
-    assert "docker push" not in done.stdout
+    assert "buildx" not in done.stdout
 
 
 def test_release_dry_run_reports_malformed_version_but_prints() -> None:
     done = _run(RELEASE, "v1", "--dry-run")
     assert done.returncode == 0
     assert "malformed version" in done.stderr
-    assert "docker push djok/facecraft:v1-cpu" in done.stdout
+    assert "-t djok/facecraft:v1-cpu" in done.stdout
 
 
 def test_release_refuses_dirty_tree(tmp_path: Path) -> None:
@@ -136,3 +160,21 @@ def test_repository_readme_fits_the_hub_description() -> None:
     # PUBL-03: the README is the Hub description, which the Hub caps at 25000 bytes.
     done = _run(SYNC, "--dry-run")
     assert done.returncode == 0, done.stderr
+
+
+def test_sync_readme_leaves_out_hub_skip_sections(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    kept = "# Facecraft\nfor users\n"
+    readme.write_text(kept + "<!-- hub:skip -->\n## Development\n" + "x" * 30_000 + "\n<!-- /hub:skip -->\nend\n")
+    done = _run(SYNC, "--dry-run", env={"README": str(readme)})
+    assert done.returncode == 0, done.stderr
+    size = len(kept) + len("end\n")
+    assert f"({size} bytes, limit 25000)" in done.stdout
+
+
+def test_sync_readme_rejects_unbalanced_hub_skip(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# Facecraft\n<!-- hub:skip -->\nno end marker\n")
+    done = _run(SYNC, "--dry-run", env={"README": str(readme)})
+    assert done.returncode != 0
+    assert "unbalanced" in done.stderr

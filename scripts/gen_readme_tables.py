@@ -105,11 +105,12 @@ def document_table() -> str:
             if inches == round(inches)
             else f"{d.width_mm:g} × {d.height_mm:g} mm"
         )
-        low, high = d.head_share
-        head = f"{_mm(*d.head_band_mm)} ({low * 100:.0f}–{high * 100:.0f}%)"
+        head = _mm(*d.head_band_mm)
+        if d.head_share_rule is not None:  # the rule is stated as shares of the height
+            head += f" ({d.head_share_rule[0]:.0%}–{d.head_share_rule[1]:.0%})"
         eye = _mm(d.eye_share[0] * d.height_mm, d.eye_share[1] * d.height_mm) if d.eye_share else "—"
         if d.crown_margin_mm:
-            eye += f"; crown {_mm(*d.crown_margin_mm)} from top"
+            eye += f" (crown {_mm(*d.crown_margin_mm)} from top)"
         host = d.source.url.split("/")[2].removeprefix("www.")
         background = d.background_rule.removeprefix("plain ")
         rows.append(f"| `{d.id}` | {size} | {head} | {eye} | {background} | {_limits(d)} | {host} |")

@@ -136,7 +136,7 @@ DOCUMENTS: tuple[Document, ...] = (
         height_mm=45,
         head_mm=(32, 36),
         background="#f0f0f0",
-        background_rule="plain, light (white or light grey)",
+        background_rule="plain light (white or light grey)",
         source=Source(
             "ICAO Doc 9303 part 3 photo guidelines; EU Visa Code (Schengen) photo specification",
             "https://www.icao.int/publications/pages/publication.aspx?docnum=9303",

@@ -147,10 +147,10 @@ class Settings(BaseSettings):
     output_dir: Path = Field(Path("processed"), description="Results kept for download (/app/processed in images).")
     max_upload_size_mb: float = Field(20, gt=0, le=1024, description="Largest accepted upload per file, in MB.")
     max_image_pixels: int = Field(
-        40_000_000,
+        50_000_000,
         ge=10_000,
         le=500_000_000,
-        description="Largest accepted image in pixels (width x height).",
+        description="Largest accepted image in pixels (width x height); 50 million fits a 48 MP phone photo.",
     )
     cleanup_age_hours: float = Field(
         24, gt=0, le=24 * 365, description="Results older than this are deleted while the server runs."

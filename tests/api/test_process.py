@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from tests import phone_photos
 from tests.api.conftest import LiveServer
 
 Photo = Callable[[str], bytes]
@@ -205,3 +206,24 @@ def test_large_png_is_not_refused_because_its_jpeg_cannot_fit(backend_client: ht
     )
     assert asked_jpg.status_code == 422
     assert asked_jpg.json()["error"]["code"] == "output_too_large"
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "turn"),
+    [
+        ("p.heic", lambda data: phone_photos.heic(data, orientation=6), 0),
+        ("p.avif", phone_photos.avif, 0),
+        ("p.jpg", lambda data: phone_photos.turned(data, 180), 180),
+        ("p.jpg", lambda data: phone_photos.upscaled(data, 12), 0),
+    ],
+    ids=["heic", "avif", "upside-down", "12mp"],
+)
+def test_phone_photos_are_processed(
+    client: httpx.Client, photo: Photo, name: str, make: Callable[[bytes], bytes], turn: int
+) -> None:
+    data = make(photo("grace_hopper.jpg"))
+    response = client.post("/api/v1/process", files={"file": (name, data, "application/octet-stream")})
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["face_count"] == 1 and result["turn_degrees"] == turn
+    assert result["output_size"] == {"width": 648, "height": 648}

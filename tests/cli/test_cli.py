@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests import phone_photos
 from tests.conftest import MODELS_DIR
 
 from facecraft.cli.main import main
@@ -241,3 +242,24 @@ def test_sheet_writes_a_300_dpi_print_sheet(tmp_path: Path, data_dir: Path) -> N
         cwd=tmp_path,
     )  # fmt: skip
     assert too_many.returncode == 1 and "at most 2" in too_many.stderr
+
+
+def test_phone_photos_heic_avif_sideways_and_12_mp(tmp_path: Path, data_dir: Path) -> None:
+    """What a phone sends: HEIC (with an EXIF turn), AVIF, a sideways scan without EXIF, a 12 MP JPEG."""
+    photos = tmp_path / "phone"
+    photos.mkdir()
+    source = (data_dir / "grace_hopper.jpg").read_bytes()
+    (photos / "a.heic").write_bytes(phone_photos.heic(source, orientation=6))
+    (photos / "b.avif").write_bytes(phone_photos.avif(source))
+    (photos / "c.jpg").write_bytes(phone_photos.turned(source, 90))
+    (photos / "d.jpg").write_bytes(phone_photos.upscaled((data_dir / "person_b.jpg").read_bytes(), 12))
+    out = tmp_path / "out"
+    result = facecraft("process", str(photos), "-o", str(out), "--size", "256", "--matting", "fast", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "4 processed, 0 failed" in result.stderr
+    sideways = next(line for line in result.stderr.splitlines() if "c.jpg" in line)
+    assert "turned 270 deg" in sideways, sideways  # 90 more degrees counter-clockwise = upright
+    assert sorted(path.name for path in out.iterdir()) == ["a.png", "b.png", "c.png", "d.png"]
+    for path in out.iterdir():
+        with Image.open(path) as image:
+            assert image.size == (256, 256)

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from facecraft.errors import ImageTooLargeError, UnsupportedImageError
 from facecraft.imaging import DecodedImage, decode_image
@@ -231,3 +231,119 @@ def test_other_modes_become_rgb(mode: str) -> None:
     assert rgb.shape == (8, 8, 3)
     expected = 255 if mode == "1" else 200
     assert abs(int(rgb[4, 4, 0]) - expected) <= 2
+
+
+# --- phone formats: HEIC/HEIF and AVIF --------------------------------------------------------------
+
+
+def heic_bytes(image: Image.Image, **params: object) -> bytes:
+    return encode(image, "HEIF", quality=90, enc_params={"preset": "ultrafast"}, **params)
+
+
+@pytest.mark.parametrize(("fmt", "source_format"), [("HEIF", "HEIF"), ("AVIF", "AVIF")])
+def test_heic_and_avif_decode_to_rgb(astronaut: npt.NDArray[np.uint8], fmt: str, source_format: str) -> None:
+    image = Image.fromarray(astronaut)
+    data = heic_bytes(image) if fmt == "HEIF" else encode(image, "AVIF", quality=90, speed=10)
+    decoded = decode(data)
+    assert decoded.source_format == source_format
+    assert decoded.rgb.shape == (512, 512, 3) and decoded.original_size == (512, 512)
+    assert np.abs(decoded.rgb.astype(int) - astronaut.astype(int)).mean() <= 4
+    assert decoded.rgb[..., 0].mean() == pytest.approx(astronaut[..., 0].mean(), abs=3)  # RGB order kept
+
+
+@pytest.mark.parametrize(
+    ("orientation", "red_corner"),
+    [(6, "top-right"), (8, "bottom-left")],
+)
+def test_heic_orientation_is_applied_once(orientation: int, red_corner: str) -> None:
+    """pillow-heif turns the EXIF tag into the container's rotation; the photo must come out turned once."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    decoded = decode(heic_bytes(marked_landscape().resize((80, 40)), exif=exif.tobytes()))
+    assert decoded.rgb.shape == (80, 40, 3)
+    corners = {
+        "top-left": decoded.rgb[3, 3],
+        "top-right": decoded.rgb[3, -4],
+        "bottom-left": decoded.rgb[-4, 3],
+        "bottom-right": decoded.rgb[-4, -4],
+    }
+    for name, pixel in corners.items():
+        is_red = pixel[0] > 180 and pixel[1] < 90 and pixel[2] < 90
+        assert is_red == (name == red_corner), name
+
+
+def test_heic_colour_profile_goes_through_the_profile_conversion(
+    astronaut: npt.NDArray[np.uint8], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facecraft.imaging import decode as decode_module  # noqa: PLC0415
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    seen: list[bytes] = []
+    original = decode_module._icc_to_srgb
+
+    def spy(image: Image.Image) -> Image.Image:
+        seen.append(image.info.get("icc_profile", b""))
+        return original(image)
+
+    monkeypatch.setattr(decode_module, "_icc_to_srgb", spy)
+    decode(heic_bytes(Image.fromarray(astronaut), icc_profile=profile))
+    assert seen and seen[0], "the HEIC's embedded profile must reach the sRGB conversion, as a JPEG's does"
+
+
+def test_heic_pixel_limit_is_checked_before_decoding() -> None:
+    data = heic_bytes(Image.new("RGB", (640, 480), (90, 120, 150)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageTooLargeError) as caught:
+            decode_image(data, max_bytes=MAX_BYTES, max_pixels=640 * 480 - 1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.details["width"] == 640
+    assert peak < 640 * 480  # the refused canvas was never allocated
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_truncated_heic_and_avif_are_unsupported(astronaut: npt.NDArray[np.uint8], fmt: str) -> None:
+    image = Image.fromarray(astronaut)
+    complete = heic_bytes(image) if fmt == "HEIF" else encode(image, "AVIF", quality=80, speed=10)
+    with pytest.raises(UnsupportedImageError):
+        decode(complete[: len(complete) // 2])
+
+
+def test_unsupported_message_names_the_phone_formats() -> None:
+    with pytest.raises(UnsupportedImageError) as caught:
+        decode(b"not an image at all" * 10)
+    assert "HEIC" in caught.value.message and "AVIF" in caught.value.message
+    assert "HEIC" in caught.value.details["accepted_formats"]
+
+
+# --- reduced decodes (min_side) -----------------------------------------------------------------------
+
+
+def test_jpeg_min_side_decodes_reduced_and_reports_the_full_size(astronaut: npt.NDArray[np.uint8]) -> None:
+    big = Image.fromarray(astronaut).resize((2048, 1536))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(big, "JPEG", quality=90, exif=exif)
+    reduced = decode_image(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, min_side=600)
+    assert reduced.original_size == (1536, 2048)  # upright, full resolution
+    # DCT scaling: 1/4 would give 512 < 600, so 1/2.
+    assert reduced.scale == 0.5 and reduced.rgb.shape == (1024, 768, 3)
+    full = decode(data)
+    assert full.scale == 1.0 and full.rgb.shape == (2048, 1536, 3)
+
+
+def test_min_side_never_goes_below_the_request(astronaut: npt.NDArray[np.uint8]) -> None:
+    data = encode(Image.fromarray(astronaut).resize((2000, 1000)), "JPEG", quality=90)
+    for min_side in (300, 999, 1000, 1500):
+        decoded = decode_image(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, min_side=min_side)
+        assert max(decoded.rgb.shape[:2]) >= min_side
+        assert decoded.rgb.shape[1] == round(2000 * decoded.scale)
+
+
+def test_min_side_leaves_other_formats_at_full_size(astronaut: npt.NDArray[np.uint8]) -> None:
+    decoded = decode_image(
+        encode(Image.fromarray(astronaut), "PNG"), max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, min_side=100
+    )
+    assert decoded.scale == 1.0 and decoded.rgb.shape == (512, 512, 3)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import math
+from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
+from tests import phone_photos
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import (
@@ -16,6 +19,7 @@ from facecraft.errors import (
     OutputTooLargeError,
     UnsupportedImageError,
 )
+from facecraft.imaging.decode import DecodedImage, decode_image
 from facecraft.imaging.geometry import Box, roll_degrees
 from facecraft.pipeline.encode import encode_portrait
 from facecraft.pipeline.options import PortraitOptions
@@ -249,3 +253,79 @@ def test_timings_cover_every_stage(pipeline: PortraitPipeline, photo) -> None:
     }
     assert portrait.eyes_from == "iris"
     assert portrait.matte_method.startswith("trimap_isnet")
+
+
+# --- phone photos: sideways without EXIF, HEIC, AVIF, 12 MP -------------------------------------------
+
+
+def test_upright_photo_needs_no_turn(pipeline: PortraitPipeline, photo) -> None:
+    assert pipeline.process(photo("astronaut.jpg"), PLAIN).turn_degrees == 0
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+@pytest.mark.parametrize("name", ["astronaut.jpg", "grace_hopper.jpg"])
+def test_sideways_photo_without_exif_comes_out_level(
+    pipeline: PortraitPipeline, photo, name: str, degrees: int
+) -> None:
+    upright = pipeline.process(photo(name), PLAIN)
+    portrait = pipeline.process(phone_photos.turned(photo(name), degrees), PLAIN)
+    roll, mid_x, mid_y = _eyes_in_output(pipeline, portrait)
+    assert abs(roll) <= 1.5, f"residual eye roll {roll:.2f} deg"
+    assert abs(mid_x - 0.5) <= 0.03 and 0.3 <= mid_y <= 0.6
+    # Turning a photo counter-clockwise by d changes the eye line's angle by -d (y points down).
+    assert portrait.turn_degrees in (0, 90, 180, 270)
+    residual = (portrait.roll_degrees - upright.roll_degrees + degrees) % 360
+    assert min(residual, 360 - residual) <= 2.0, residual
+    assert portrait.face_count == 1
+    # The face box is in the coordinates of the photo as sent (turned), the same size as upright.
+    assert portrait.face_box.width == pytest.approx(upright.face_box.width, rel=0.15)
+
+
+def test_heic_and_avif_portraits_match_the_jpeg(pipeline: PortraitPipeline, photo) -> None:
+    data = photo("grace_hopper.jpg")
+    reference = pipeline.process(data, PLAIN)
+    for encoded in (phone_photos.heic(data, orientation=6), phone_photos.avif(data)):
+        portrait = pipeline.process(encoded, PLAIN)
+        assert portrait.input_size == reference.input_size
+        assert abs(portrait.roll_degrees - reference.roll_degrees) <= 1.0
+        assert portrait.face_box.center == pytest.approx(reference.face_box.center, abs=6)
+
+
+def test_large_photo_is_cropped_from_a_reduced_decode_with_the_same_framing(pipeline: PortraitPipeline, photo) -> None:
+    small = pipeline.process(photo("person_b.jpg"), PLAIN)
+    big_data = phone_photos.upscaled(photo("person_b.jpg"), 12)
+    big = pipeline.process(big_data, PLAIN)
+    factor = big.input_size[0] / small.input_size[0]
+    assert big.input_size[0] * big.input_size[1] > 11_000_000
+    assert big.face_box.center == pytest.approx(
+        (small.face_box.center[0] * factor, small.face_box.center[1] * factor), rel=0.03
+    )
+    assert abs(big.roll_degrees - small.roll_degrees) <= 1.5
+    # Same headshot: the outputs differ only by resampling.
+    difference = np.abs(big.rgb.astype(int) - small.rgb.astype(int)).mean()
+    assert difference < 12, difference
+
+
+def test_small_face_in_a_large_photo_is_decoded_finer(
+    pipeline: PortraitPipeline, photo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group photo at 12 MP: the reduced decode is too coarse for a 1000 px output, so it decodes again."""
+    from facecraft.pipeline import portrait as portrait_module  # noqa: PLC0415
+
+    scales: list[float] = []
+
+    def recording_decode(data: bytes, **kwargs: Any) -> DecodedImage:
+        decoded = decode_image(data, **kwargs)
+        scales.append(decoded.scale)
+        return decoded
+
+    monkeypatch.setattr(portrait_module, "decode_image", recording_decode)
+    big = phone_photos.upscaled(photo("group1.jpg"), 12)
+    options = PLAIN.model_copy(update={"width": 1000, "height": 1000})
+    portrait = pipeline.process(big, options)
+    assert portrait.rgb.shape == (1000, 1000, 3)
+    assert len(scales) == 2 and scales[0] < scales[1], scales
+    # The default 648 px output of a large face needs no second decode.
+    scales.clear()
+    pipeline.process(phone_photos.upscaled(photo("person_b.jpg"), 12), PLAIN)
+    assert scales == [pytest.approx(0.5, abs=0.01)]

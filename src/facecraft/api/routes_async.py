@@ -37,7 +37,7 @@ _ERRORS = error_responses(
 async def submit_job(
     request: Request,
     state: State,
-    file: Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")],
+    file: Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP, TIFF, HEIC/HEIF or AVIF.")],
     form: Options,
     webhook_url: Annotated[
         str | None,

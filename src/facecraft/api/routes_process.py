@@ -45,7 +45,7 @@ _ERRORS = error_responses(
     }
 )
 
-Upload = Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP or TIFF.")]
+Upload = Annotated[UploadFile, File(description="A photo: JPEG, PNG, WebP, BMP, TIFF, HEIC/HEIF or AVIF.")]
 
 
 def _b64(image: EncodedImage | None) -> str | None:

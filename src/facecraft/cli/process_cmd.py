@@ -17,7 +17,7 @@ from facecraft.jobs.processing import process_photo
 from facecraft.pipeline.options import OptionRequest, PortraitOptions
 from facecraft.pipeline.presets import PRESET_IDS
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
 
 
 # Short or original names kept beside the generated --<option-name> flags.
@@ -121,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
         target = _unique_target(args.output_dir, photo.stem, options.output_format.value, taken)
         write_atomic(target, outcome.images[options.output_format].data)
         total = sum(outcome.result.timings_ms.values()) / 1000
-        tqdm.write(f"ok     {photo} -> {target} (faces: {outcome.result.face_count}, {total:.2f} s)", file=sys.stderr)
+        turn = outcome.result.turn_degrees
+        turned = f", turned {turn} deg to find the face" if turn else ""
+        tqdm.write(
+            f"ok     {photo} -> {target} (faces: {outcome.result.face_count}{turned}, {total:.2f} s)", file=sys.stderr
+        )
     done = len(photos) - failures
     print(f"{done} processed, {failures} failed", file=sys.stderr)
     return 1 if failures else 0

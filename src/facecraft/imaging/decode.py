@@ -2,27 +2,41 @@
 
 Limits are checked before any pixel is decoded: the byte size first, then the dimensions from the
 header, so a tiny file that declares a 50000x50000 canvas never allocates it. Pillow does the
-parsing; we only choose which of its decoders may run and how every colour mode becomes RGB.
+parsing (HEIC/HEIF through pillow-heif's plugin, whose wheel bundles libheif; AVIF through Pillow's
+own plugin); we only choose which of its decoders may run and how every colour mode becomes RGB.
+
+A caller that needs less than the full resolution says so with `min_side`: JPEG then decodes with
+DCT scaling (Pillow's `draft()`: 1/2, 1/4 or 1/8 of the size for a fraction of the time and memory).
+Other formats have no cheap reduced decode and come back at full size.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from facecraft.errors import ImageTooLargeError, UnsupportedImageError
 
 # Restricting Image.open to these plugins keeps Pillow's rarer parsers off untrusted input. The JPEG
-# plugin also opens MPO (a camera JPEG with extra stereo or depth frames), reported here as JPEG.
-ACCEPTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "TIFF")
-_ACCEPTED_NAMES = ("JPEG", "PNG", "WebP", "BMP", "TIFF")
-_ACCEPTED_TEXT = "JPEG, PNG, WebP, BMP or TIFF"
+# plugin also opens MPO (a camera JPEG with extra stereo or depth frames), reported here as JPEG. HEIF
+# covers .heic/.heif (iPhones save HEIC by default); AVIF is Pillow's own plugin.
+ACCEPTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "HEIF", "AVIF")
+_ACCEPTED_NAMES = ("JPEG", "PNG", "WebP", "BMP", "TIFF", "HEIC", "AVIF")
+_ACCEPTED_TEXT = "JPEG, PNG, WebP, BMP, TIFF, HEIC or AVIF"
+
+# Only the primary image: thumbnails, depth maps and auxiliary images (iPhone portrait-mode mattes) are
+# never read, so they cost neither time nor memory. libheif applies the container's rotation and mirror
+# (irot/imir) while decoding and pillow-heif resets the EXIF orientation to 1, so exif_transpose below
+# does not turn a HEIC twice. 10- and 12-bit HEICs come back as 8-bit.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 # Everything Pillow may raise while parsing a damaged file. Truncated files land here because we
 # leave ImageFile.LOAD_TRUNCATED_IMAGES off: a half-grey photo must not reach the face detector.
@@ -36,12 +50,15 @@ class DecodedImage:
     rgb: npt.NDArray[np.uint8]
     """HxWx3 uint8, RGB order, upright (EXIF orientation applied)."""
     source_format: str
-    """"JPEG", "PNG", "WEBP", "BMP" or "TIFF"."""
+    """"JPEG", "PNG", "WEBP", "BMP", "TIFF", "HEIF" or "AVIF"."""
     original_size: tuple[int, int]
-    """(width, height) after the EXIF rotation."""
+    """(width, height) of the full-resolution photo after the EXIF rotation."""
+    scale: float = 1.0
+    """rgb's size over original_size: below 1 when a reduced decode was asked for and possible."""
 
 
-def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> DecodedImage:
+def decode_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int | None = None) -> DecodedImage:
+    """The upright RGB photo; with `min_side`, possibly reduced so that its longer side stays >= min_side."""
     if len(data) > max_bytes:
         raise ImageTooLargeError(
             f"The upload is {len(data)} bytes; the limit is {max_bytes} bytes.",
@@ -70,17 +87,44 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> DecodedImag
             )
         source_format = "JPEG" if image.format == "MPO" else str(image.format)
         try:
+            scale = _draft(image, min_side) if min_side else 1.0
             # load() decodes only the current frame, so animations and multi-page TIFFs give frame one.
             image.load()
             upright = _exif_upright(image)
+            if upright is not image:
+                image.close()  # the stored-orientation copy is not needed any more
             rgb = _to_rgb_array(upright)
+            del upright
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageTooLargeError("The image declares more pixels than allowed.") from exc
         except _DECODE_ERRORS as exc:
             raise UnsupportedImageError(
                 f"The {source_format} image is damaged or truncated and cannot be decoded."
             ) from exc
-    return DecodedImage(rgb=rgb, source_format=source_format, original_size=(rgb.shape[1], rgb.shape[0]))
+    if scale < 1.0:
+        # Report the full upright size; the reduced rgb is `scale` times it.
+        full_w, full_h = _upright_size(width, height, rgb.shape[1], rgb.shape[0])
+        scale = rgb.shape[1] / full_w
+    else:
+        full_w, full_h = rgb.shape[1], rgb.shape[0]
+    return DecodedImage(rgb=rgb, source_format=source_format, original_size=(full_w, full_h), scale=scale)
+
+
+def _draft(image: Image.Image, min_side: int) -> float:
+    """Ask the JPEG decoder for a DCT-scaled decode whose longer side stays >= min_side; the scale got."""
+    if image.format not in ("JPEG", "MPO") or max(image.size) <= min_side:
+        return 1.0
+    width, height = image.size
+    factor = min_side / max(width, height)
+    requested = (max(1, math.ceil(width * factor)), max(1, math.ceil(height * factor)))
+    image.draft(image.mode, requested)
+    return image.size[0] / width
+
+
+def _upright_size(stored_w: int, stored_h: int, rgb_w: int, rgb_h: int) -> tuple[int, int]:
+    """The full-resolution size in the orientation of the decoded rgb (EXIF may have swapped the axes)."""
+    turned = abs(rgb_w * stored_w - rgb_h * stored_h) < abs(rgb_w * stored_h - rgb_h * stored_w)
+    return (stored_h, stored_w) if turned else (stored_w, stored_h)
 
 
 def _exif_upright(image: Image.Image) -> Image.Image:

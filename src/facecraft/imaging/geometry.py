@@ -196,6 +196,26 @@ def warp_crop(rgb: npt.NDArray[np.uint8], plan: CropPlan) -> tuple[npt.NDArray[n
     crop = cv2.warpAffine(
         source, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=NEUTRAL_FILL
     )
-    inside = np.ones(source.shape[:2], dtype=np.float32)
-    valid = cv2.warpAffine(inside, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    return np.asarray(crop, dtype=np.uint8), np.clip(valid, 0.0, 1.0).astype(np.float32)
+    valid = _inside_mask(matrix, size, (source.shape[1], source.shape[0]))
+    return np.asarray(crop, dtype=np.uint8), valid
+
+
+def _inside_mask(
+    matrix: npt.NDArray[np.float64], size: tuple[int, int], source_size: tuple[int, int]
+) -> npt.NDArray[np.float32]:
+    """Where each crop pixel falls in the source: 1 inside, 0 beyond the border, a 1 px linear ramp between.
+
+    The same values as warping an all-ones source with bilinear interpolation and a zero border, but
+    computed on the crop's grid: a full-size float32 mask would cost 4 bytes per source pixel (192 MB
+    for a 48 MP photo) just to mark the border.
+    """
+    width, height = size
+    src_w, src_h = source_size
+    inverse = cv2.invertAffineTransform(matrix)
+    us = np.arange(width, dtype=np.float32)[None, :]
+    vs = np.arange(height, dtype=np.float32)[:, None]
+    xs = inverse[0, 0] * us + inverse[0, 1] * vs + inverse[0, 2]
+    ys = inverse[1, 0] * us + inverse[1, 1] * vs + inverse[1, 2]
+    inside_x = np.clip(np.minimum(xs + 1.0, src_w - xs), 0.0, 1.0)
+    inside_y = np.clip(np.minimum(ys + 1.0, src_h - ys), 0.0, 1.0)
+    return np.asarray(inside_x * inside_y, dtype=np.float32)

@@ -56,6 +56,12 @@ class ProcessResult(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="Things the caller should know, e.g. `face_cut_by_frame`."
     )
+    turn_degrees: int = Field(
+        0,
+        description="How far (degrees, counter-clockwise) the photo had to be turned for a face to be found: "
+        "0 when upright or set right by its EXIF tag; 90, 180 or 270 for a sideways or upside-down photo "
+        "without one; 30 or -30 for a strongly tilted face.",
+    )
     compliance: dict[str, Any] | None = Field(
         None,
         description="With a document preset: {standard, passed, checks: [{id, value, unit, range, passed}]}.",
@@ -76,6 +82,7 @@ class ProcessResult(BaseModel):
             matte_method=portrait.matte_method,
             warnings=list(portrait.warnings),
             compliance=compliance,
+            turn_degrees=portrait.turn_degrees,
         )
 
     @property

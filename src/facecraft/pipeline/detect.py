@@ -2,11 +2,18 @@
 
 MediaPipe solution objects keep per-graph state and are not safe to share between threads, so each
 worker thread gets its own detector (a few MB each).
+
+The detector finds upright faces only (roughly +-25 degrees). Photos that lost their EXIF orientation
+(scans, some exports) arrive sideways or upside down, so `find_faces` tries the detector's small copy
+turned by 90, 180 and 270 degrees, then by +-30 degrees in-plane, before giving up. Upright photos pay
+nothing for this: the turns run only when the first try finds no face.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -17,7 +24,14 @@ from facecraft.imaging.geometry import Box, Point
 from facecraft.models.mediapipe_loader import PerThread
 
 # MediaPipe scales its input to 192x192 anyway; a smaller copy only saves conversion time.
-_DETECTION_MAX_SIDE = 1280
+DETECTION_MAX_SIDE = 1280
+_DETECTION_MAX_SIDE = DETECTION_MAX_SIDE
+
+# Counter-clockwise turns of the photo, tried in this order until an upright face is found.
+TURNS: tuple[int, ...] = (0, 90, 180, 270, 30, -30)
+# The detector also fires on some upside-down or sideways faces; its mouth keypoint then lies beside or
+# above the eyes, and the search goes on to a turn that shows the face upright.
+_UPRIGHT_TOLERANCE = 50.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,16 @@ class DetectedFace:
     score: float
     left_eye: Point  # image-left eye from the detector's keypoints (coarse: a few degrees)
     right_eye: Point
+    mouth: Point | None = None  # mouth centre keypoint: tells whether the face is upright in this view
+
+    def is_upright(self) -> bool:
+        """Mouth below the eyes, within 50 degrees of straight down (y points down)."""
+        if self.mouth is None:
+            return True
+        mid_x = (self.left_eye[0] + self.right_eye[0]) / 2
+        mid_y = (self.left_eye[1] + self.right_eye[1]) / 2
+        down_x, down_y = self.mouth[0] - mid_x, self.mouth[1] - mid_y
+        return down_y > 0 and abs(math.degrees(math.atan2(down_x, down_y))) <= _UPRIGHT_TOLERANCE
 
 
 class FaceDetector:
@@ -40,17 +64,135 @@ class FaceDetector:
         )
 
     def detect(self, rgb: npt.NDArray[np.uint8]) -> list[DetectedFace]:
-        height, width = rgb.shape[:2]
-        scale = min(1.0, _DETECTION_MAX_SIDE / max(height, width))
-        small = rgb
-        if scale < 1.0:
-            # At least 1 px: a 40000x1 strip would otherwise round to 0 rows and make OpenCV throw.
-            small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            small = np.asarray(cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-        result = self._solution.get().process(np.ascontiguousarray(small))
+        """Upright faces only, in `rgb` pixels."""
+        return self.find_faces(rgb, turns=(0,)).faces
+
+    def find_faces(self, rgb: npt.NDArray[np.uint8], turns: tuple[int, ...] = TURNS) -> FoundFaces:
+        """Faces in the first of `turns` that shows any; `faces` are in the turned view's pixels."""
+        small = _small_copy(rgb)
+        small_to_source = _scaling(rgb, small)
+        fallback: FoundFaces | None = None
+        for turn in turns:
+            view, view_to_small = _turned(small, turn)
+            faces = self._detect_in(view)
+            if not faces:
+                continue
+            found = FoundFaces(faces, view, turn, _compose(small_to_source, view_to_small))
+            if faces[0].is_upright() or len(turns) == 1:
+                return found
+            fallback = fallback or found
+        # A face seen only at an odd angle: keep the first sighting, its eyes ordered by the mouth keypoint.
+        if fallback is not None:
+            return dataclasses.replace(fallback, faces=[_eyes_by_mouth(face) for face in fallback.faces])
+        return FoundFaces([], small, 0, small_to_source)
+
+    def _detect_in(self, view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
+        height, width = view.shape[:2]
+        result = self._solution.get().process(np.ascontiguousarray(view))
         faces = [_to_face(detection, width, height) for detection in (result.detections or [])]
         faces = [face for face in faces if face.box.width >= 8 and face.box.height >= 8]
         return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+
+@dataclass(frozen=True)
+class FoundFaces:
+    """The detector's answer and the view it was found in (the small copy, turned by `turn` degrees)."""
+
+    faces: list[DetectedFace]  # view pixels, largest first
+    view: npt.NDArray[np.uint8]  # the small copy as turned; at most DETECTION_MAX_SIDE on a side
+    turn: int  # degrees counter-clockwise the photo was turned to find the faces (0 = as sent)
+    to_source: npt.NDArray[np.float64] = field(repr=False)  # 2x3: view pixel -> source pixel
+
+    def point_in_source(self, point: Point) -> Point:
+        m = self.to_source
+        x, y = point
+        return (m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2])
+
+    def box_in_source(self, box: Box) -> Box:
+        """The face box in source pixels: same centre, sides scaled (swapped by quarter turns).
+
+        Mapping the corners instead would grow a box turned by 30 degrees by a third, and the
+        framing takes the face size from the box.
+        """
+        cx, cy = self.point_in_source(box.center)
+        scale = math.hypot(self.to_source[0, 0], self.to_source[1, 0])
+        width, height = box.width * scale, box.height * scale
+        if self.turn % 180 == 90:
+            width, height = height, width
+        return Box(cx - width / 2, cy - height / 2, width, height)
+
+    def face_in_source(self, face: DetectedFace) -> DetectedFace:
+        """A face in source pixels. The eyes keep the view's order: "left" is the eye on the left once the
+        photo is upright, so the eye line's angle tells the crop how far to turn the photo back."""
+        return DetectedFace(
+            box=self.box_in_source(face.box),
+            score=face.score,
+            left_eye=self.point_in_source(face.left_eye),
+            right_eye=self.point_in_source(face.right_eye),
+            mouth=self.point_in_source(face.mouth) if face.mouth is not None else None,
+        )
+
+
+def _eyes_by_mouth(face: DetectedFace) -> DetectedFace:
+    """Order the eyes as they appear once the face is turned upright (mouth down), not by image x."""
+    if face.mouth is None:
+        return face
+    mid_x = (face.left_eye[0] + face.right_eye[0]) / 2
+    mid_y = (face.left_eye[1] + face.right_eye[1]) / 2
+    down_x, down_y = face.mouth[0] - mid_x, face.mouth[1] - mid_y
+
+    def upright_x(eye: Point) -> float:
+        return (eye[0] - mid_x) * down_y - (eye[1] - mid_y) * down_x
+
+    left, right = sorted((face.left_eye, face.right_eye), key=upright_x)
+    return dataclasses.replace(face, left_eye=left, right_eye=right)
+
+
+def _small_copy(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    height, width = rgb.shape[:2]
+    scale = min(1.0, _DETECTION_MAX_SIDE / max(height, width))
+    if scale >= 1.0:
+        return rgb
+    # At least 1 px: a 40000x1 strip would otherwise round to 0 rows and make OpenCV throw.
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def _scaling(rgb: npt.NDArray[np.uint8], small: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """2x3: small-copy pixel -> source pixel."""
+    sx = rgb.shape[1] / small.shape[1]
+    sy = rgb.shape[0] / small.shape[0]
+    return np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
+
+
+def _compose(outer: npt.NDArray[np.float64], inner: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """2x3 affine: apply `inner`, then `outer`."""
+    full = np.vstack([outer, [0.0, 0.0, 1.0]]) @ np.vstack([inner, [0.0, 0.0, 1.0]])
+    return np.asarray(full[:2], dtype=np.float64)
+
+
+def _turned(small: npt.NDArray[np.uint8], turn: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
+    """The small copy turned `turn` degrees counter-clockwise (canvas grown to fit), and view -> small."""
+    if turn == 0:
+        return small, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    height, width = small.shape[:2]
+    # Pixel centres: (0, 0) is the middle of the first pixel, as np.rot90 and warpAffine see it.
+    center = ((width - 1) / 2, (height - 1) / 2)
+    forward = cv2.getRotationMatrix2D(center, turn, 1.0)  # positive angle = counter-clockwise
+    cos_t, sin_t = abs(forward[0, 0]), abs(forward[0, 1])
+    new_w = round(width * cos_t + height * sin_t)
+    new_h = round(width * sin_t + height * cos_t)
+    forward[0, 2] += (new_w - 1) / 2 - center[0]
+    forward[1, 2] += (new_h - 1) / 2 - center[1]
+    if turn % 90 == 0:
+        view = np.ascontiguousarray(np.rot90(small, k=(turn // 90) % 4))
+    else:
+        # Grey fill, like a scan's margin: replicated borders would invent texture next to the face.
+        view = np.asarray(
+            cv2.warpAffine(small, forward, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=(128, 128, 128)),
+            dtype=np.uint8,
+        )
+    return view, np.asarray(cv2.invertAffineTransform(forward), dtype=np.float64)
 
 
 def _to_face(detection: Any, width: int, height: int) -> DetectedFace:
@@ -64,9 +206,11 @@ def _to_face(detection: Any, width: int, height: int) -> DetectedFace:
     eyes = sorted(
         ((keypoints[0].x * width, keypoints[0].y * height), (keypoints[1].x * width, keypoints[1].y * height))
     )
+    mouth = (keypoints[3].x * width, keypoints[3].y * height) if len(keypoints) > 3 else None
     return DetectedFace(
         box=Box(x0, y0, max(0.0, x1 - x0), max(0.0, y1 - y0)),
         score=float(detection.score[0]),
         left_eye=eyes[0],
         right_eye=eyes[1],
+        mouth=mouth,
     )

@@ -6,11 +6,19 @@
 
 No stage calls the next; this module is the only place that knows the order. Everything after detection
 works on the working crop (at most the output size), so a 12 MP photo becomes a ~0.4 MP problem early.
+
+Decode only what the crop needs: a JPEG is first decoded with DCT scaling to about the detector's size
+(a 12 MP photo at 1/2, 48 MP at 1/4). The crop is planned in full-resolution pixels; when the reduced
+decode already holds as many pixels as the crop will keep, the crop comes from it, otherwise the photo
+is decoded again, just fine enough. The decoded photo is dropped as soon as the crop (and ISNet's context
+window; with a document preset, the final framing) exist, and no full-size float copy is ever made.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,12 +30,12 @@ import numpy.typing as npt
 from facecraft.config import FacePolicy
 from facecraft.errors import MultipleFacesError, NoFaceError
 from facecraft.imaging.compose import oval_mask, resize_alpha, resize_rgb
-from facecraft.imaging.decode import decode_image
+from facecraft.imaging.decode import DecodedImage, decode_image
 from facecraft.imaging.enhance import enhance_photo
 from facecraft.imaging.foreground import estimate_foreground
-from facecraft.imaging.geometry import Box, CropPlan, compose_affine, invert_affine, plan_crop, warp_crop
+from facecraft.imaging.geometry import Box, CropPlan, Point, compose_affine, invert_affine, plan_crop, warp_crop
 from facecraft.imaging.trimap import Mask, polygon_mask
-from facecraft.pipeline.detect import DetectedFace, FaceDetector
+from facecraft.pipeline.detect import DETECTION_MAX_SIDE, DetectedFace, FaceDetector
 from facecraft.pipeline.framing import Framing, first_crop_margin, reframe
 from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres
 from facecraft.pipeline.matte import CONTEXT_MARGINS, ContextWindow, PersonMatter
@@ -53,6 +61,7 @@ class Portrait:
     landmarks: Landmarks | None = None  # face-mesh points in output pixels, when the mesh found the face
     photo_mask: npt.NDArray[np.float32] | None = None  # 1 where the output shows the photo, 0 beyond its edge
     framing: Framing | None = None  # with a document preset: the head as framed, for the compliance report
+    turn_degrees: int = 0  # turn (counter-clockwise) the detector needed to find the face: 0, 90, 180, 270, +-30
 
     @property
     def matting(self) -> str:
@@ -124,48 +133,91 @@ class PortraitPipeline:
 
     def process(self, data: bytes, options: PortraitOptions) -> Portrait:
         watch = Stopwatch()
-        with watch.stage("decode"):
-            image = decode_image(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
-        return self.process_rgb(image.rgb, options, watch)
+
+        def decode(min_side: int | None) -> DecodedImage:
+            with watch.stage("decode"):
+                return decode_image(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, min_side=min_side)
+
+        return self._process(decode, options, watch)
 
     def process_rgb(
         self, rgb: npt.NDArray[np.uint8], options: PortraitOptions, watch: Stopwatch | None = None
     ) -> Portrait:
-        watch = watch or Stopwatch()
+        image = DecodedImage(rgb=rgb, source_format="RGB", original_size=(rgb.shape[1], rgb.shape[0]))
+        return self._process(lambda _: image, options, watch or Stopwatch())
+
+    def _process(
+        self, decode: Callable[[int | None], DecodedImage], options: PortraitOptions, watch: Stopwatch
+    ) -> Portrait:
+        image = decode(DETECTION_MAX_SIDE)
         with watch.stage("detect"):
-            faces = self.detector.detect(rgb)
-            face = choose_face(faces, options.face_policy)
+            found = self.detector.find_faces(image.rgb)
+            chosen = choose_face(found.faces, options.face_policy)
+            face = found.face_in_source(chosen)
         with watch.stage("landmarks"):
-            mesh = self.eye_locator.mesh(rgb, face.box)
+            if found.turn == 0:
+                mesh = self.eye_locator.mesh(image.rgb, face.box)
+            else:
+                # The face mesh, like the detector, wants the face upright: look in the detector's turned view.
+                in_view = self.eye_locator.mesh(found.view, chosen.box)
+                mesh = None if in_view is None else _mapped(in_view, found.to_source)
             left_eye, right_eye = eye_centres(mesh) if mesh is not None else (face.left_eye, face.right_eye)
+            if math.dist(left_eye, face.left_eye) > math.dist(right_eye, face.left_eye):
+                # The mesh orders the eyes by image x; keep the detector's order, which follows the face's own
+                # up (they differ when the face was only seen upside down or sideways).
+                left_eye, right_eye = right_eye, left_eye
+        # From here on, full-resolution pixels: the crop plan does not depend on how the photo was decoded.
+        to_full = 1.0 / image.scale
+        face_box = _scaled_box(face.box, to_full)
+        left_eye, right_eye = _scaled_point(left_eye, to_full), _scaled_point(right_eye, to_full)
+        if mesh is not None and image.scale != 1.0:
+            mesh = np.asarray(mesh * to_full, dtype=np.float32)
         document = get_document(options.document) if options.document else None
         with watch.stage("align_crop"):
             size = (options.width, options.height)
             if document is None:
-                plan = plan_crop(face.box, left_eye, right_eye, options.face_margin, size)
+                plan = plan_crop(face_box, left_eye, right_eye, options.face_margin, size)
             else:  # a generous first crop: the document framing cuts the final one after matting (framing.py)
-                plan = plan_crop(face.box, left_eye, right_eye, first_crop_margin(), (2 * size[0], 2 * size[1]))
-            crop, inside = warp_crop(rgb, plan)
+                plan = plan_crop(face_box, left_eye, right_eye, first_crop_margin(), (2 * size[0], 2 * size[1]))
+        kept = math.hypot(plan.matrix[0, 0], plan.matrix[0, 1])  # crop pixels per full-resolution pixel
+        if image.scale < kept * _RESOLUTION_SLACK:
+            # The reduced decode is too coarse for this crop (a small face in a big photo): decode again,
+            # just fine enough. Dropping the coarse copy first keeps one photo-sized array at a time.
+            longer = max(image.original_size)
+            del image
+            image = decode(min(longer, math.ceil(longer * kept)))
+        with watch.stage("align_crop"):
+            decoded_plan = _from_decoded(plan, image.scale)
+            crop, inside = warp_crop(image.rgb, decoded_plan)
         with watch.stage("matte"):
-            face_region = _face_region(plan, mesh, face.box)
-            context = self._context(rgb, plan) if self.matter.uses_isnet(options.matting) else None
+            context = self._context(image.rgb, decoded_plan) if self.matter.uses_isnet(options.matting) else None
+        input_size, scale = image.original_size, image.scale
+        face_count, turn = len(found.faces), found.turn
+        # Only the document framing cuts from the photo again; otherwise it goes now, before the matte runs.
+        kept_photo = image if document is not None else None
+        del image, found
+        with watch.stage("matte"):
+            face_region = _face_region(plan, mesh, face_box)
             matte = self.matter.matte(crop, inside, face_region, options.matting, context)
             alpha = matte.alpha
+        del context
         framing = None
-        if document is not None:
+        if document is not None and kept_photo is not None:
             with watch.stage("frame"):
                 # The mesh again on the levelled crop: on a tilted face the first one is less exact.
-                level_mesh = self.eye_locator.face_mesh(crop, plan.map_box(face.box))
+                level_mesh = self.eye_locator.face_mesh(crop, plan.map_box(face_box))
                 if level_mesh is None:
                     raise NoFaceError("The face's landmarks could not be found; an ID photo needs a clear face.")
-                framed = reframe(rgb, plan, alpha, inside, level_mesh, document, size)
+                # The decode and its plan, consistent with each other (the record's sizes are the decode's).
+                framed = reframe(kept_photo.rgb, decoded_plan, alpha, inside, level_mesh, document, size)
                 plan, crop, alpha, inside, framing = (
-                    framed.plan,
+                    _to_full(framed.plan, scale),
                     framed.crop,
                     framed.alpha,
                     framed.inside,
                     framed.framing,
                 )
+        del kept_photo
         with watch.stage("foreground"):
             # The subject's own colour under every semi-transparent pixel, so no background colour (and no PNG
             # viewer) shows the old background through the edges.
@@ -175,28 +227,28 @@ class PortraitPipeline:
                 crop = enhance_photo(crop, alpha)
         if options.enhance_face:
             with watch.stage("restore_face"):
-                crop = self.restorer.restore(crop, plan.map_box(face.box), options.enhance_fidelity)
+                crop = self.restorer.restore(crop, plan.map_box(face_box), options.enhance_fidelity)
         with watch.stage("finish"):
             out_rgb = resize_rgb(crop, options.width, options.height)
             out_alpha = resize_alpha(alpha, options.width, options.height)
             if options.use_oval_mask:
                 out_alpha = out_alpha * oval_mask(options.width, options.height)
-        height, width = rgb.shape[:2]
         to_output = np.array([options.width / plan.size[0], options.height / plan.size[1]], dtype=np.float32)
         return Portrait(
             rgb=out_rgb,
             alpha=np.clip(out_alpha, 0.0, 1.0).astype(np.float32),
-            face_count=len(faces),
-            face_box=face.box,
-            input_size=(width, height),
+            face_count=face_count,
+            face_box=face_box,
+            input_size=input_size,
             roll_degrees=plan.roll,
             eyes_from="iris" if mesh is not None else "detector",
             matte_method=matte.method,
             timings=watch.timings,
-            warnings=["face_cut_by_frame"] if _face_cut_by_frame(mesh, face.box, (width, height)) else [],
+            warnings=["face_cut_by_frame"] if _face_cut_by_frame(mesh, face_box, input_size) else [],
             landmarks=None if mesh is None else plan.map_points(mesh) * to_output,
             photo_mask=resize_alpha(inside, options.width, options.height),
             framing=framing,
+            turn_degrees=turn,
         )
 
     def _context(self, rgb: npt.NDArray[np.uint8], plan: CropPlan) -> ContextWindow:
@@ -229,3 +281,37 @@ def _face_cut_by_frame(mesh: Landmarks | None, box: Box, size: tuple[int, int]) 
         xs, ys = oval[:, 0], oval[:, 1]
         return bool(xs.min() < -slack or ys.min() < -slack or xs.max() > width + slack or ys.max() > height + slack)
     return box.x <= 0.5 or box.y <= 0.5 or box.x + box.width >= width - 0.5 or box.y + box.height >= height - 0.5
+
+
+# A reduced decode may be upsampled by up to ~10% in the warp rather than decoding the photo again
+# (a second, finer JPEG decode costs more than it shows at this scale).
+_RESOLUTION_SLACK = 0.9
+
+
+def _scaled_point(point: Point, factor: float) -> Point:
+    return (point[0] * factor, point[1] * factor)
+
+
+def _scaled_box(box: Box, factor: float) -> Box:
+    return Box(box.x * factor, box.y * factor, box.width * factor, box.height * factor)
+
+
+def _mapped(points: Landmarks, matrix: npt.NDArray[np.float64]) -> Landmarks:
+    """N x 2 points through a 2x3 affine map."""
+    return np.asarray(points @ matrix[:, :2].T + matrix[:, 2], dtype=np.float32)
+
+
+def _from_decoded(plan: CropPlan, scale: float) -> CropPlan:
+    """The same crop, taken from a decode that is `scale` times the full resolution."""
+    if scale == 1.0:
+        return plan
+    to_full = np.array([[1.0 / scale, 0.0, 0.0], [0.0, 1.0 / scale, 0.0], [0.0, 0.0, 1.0]])
+    return dataclasses.replace(plan, matrix=plan.matrix @ to_full)
+
+
+def _to_full(plan: CropPlan, scale: float) -> CropPlan:
+    """The inverse of _from_decoded: a plan on the decode, in full-resolution pixels."""
+    if scale == 1.0:
+        return plan
+    to_decoded = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0], [0.0, 0.0, 1.0]])
+    return dataclasses.replace(plan, matrix=plan.matrix @ to_decoded)

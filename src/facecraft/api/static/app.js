@@ -91,7 +91,7 @@
       case "multiple_faces":
         return `This photo shows ${error.faceCount || "several"} faces. Use a photo of one person.`;
       case "unsupported_image":
-        return "This file is not an image Facecraft can read. Use a JPEG, PNG, WebP, BMP or TIFF photo.";
+        return "This file is not an image Facecraft can read. Use a JPEG, PNG, WebP, BMP, TIFF, HEIC or AVIF photo.";
       case "upload_too_large":
         return `This file is too large to upload. ${error.message}`;
       case "image_too_large":

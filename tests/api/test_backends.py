@@ -78,3 +78,24 @@ def test_async_job_status_carries_the_sync_answer(backend_client: httpx.Client, 
     assert job["download_url"] == job["png_url"] == job["urls"]["png"]
     png = backend_client.get(job["png_url"])
     assert png.status_code == 200 and len(png.content) == job["result"]["file_size_bytes"]
+
+
+def _finished(client: httpx.Client, form: dict[str, str], photo: Photo) -> dict[str, Any]:
+    accepted = client.post("/api/v1/jobs", files={"file": ("a.jpg", photo("astronaut.jpg"))}, data=form)
+    assert accepted.status_code == 202, accepted.text
+    deadline = time.monotonic() + 90
+    while (job := client.get(accepted.json()["status_url"]).json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    return job
+
+
+def test_async_document_jobs_carry_the_compliance_report(backend_client: httpx.Client, photo: Photo) -> None:
+    """An async job made with a document preset reports its checks; with compliance=strict it fails not_compliant."""
+    form = {"preset": "us_visa", "enhance_face": "false"}
+    job = _finished(backend_client, form, photo)
+    assert job["status"] == "done", job
+    report = job["result"]["compliance"]
+    assert report["standard"] == "us_visa" and {"head_height", "eye_line"} <= {c["id"] for c in report["checks"]}
+    strict = _finished(backend_client, {**form, "compliance": "strict"}, photo)
+    assert strict["status"] == "failed" and strict["error"]["code"] == "not_compliant", strict

@@ -28,6 +28,7 @@ from facecraft.pipeline.landmarks import EyeLocator
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
 from facecraft.pipeline.presets import get_preset
+from facecraft.standards.compliance import failures
 from facecraft.standards.documents import DOCUMENT_IDS, get_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,7 +61,7 @@ def main() -> int:
     parser.add_argument("--documents", default=",".join(DOCUMENT_IDS))
     parser.add_argument("--photos", default=",".join(PORTRAITS))
     args = parser.parse_args()
-    settings = Settings(models_dir=REPO / "models", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(models_dir=REPO / "models", _env_file=None)
     pipeline = build_pipeline(settings)
     locator = EyeLocator()
     photos = [(name, (REPO / "tests" / "data" / name).read_bytes()) for name in args.photos.split(",")]
@@ -94,7 +95,7 @@ def main() -> int:
             times.append(seconds)
             report = compliance_report(portrait, image, options)
             assert report is not None
-            failed = ",".join(str(c["id"]) for c in report["checks"] if not c["passed"])  # type: ignore[union-attr]
+            failed = ",".join(str(c["id"]) for c in failures(report))
             head, eye = measure(pipeline, locator, portrait)
             low, high = document.head_share
             ok = low <= head <= high

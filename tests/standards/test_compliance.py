@@ -138,3 +138,15 @@ def test_turned_head_fails_yaw(pipeline: PortraitPipeline, settings: Settings, p
     assert not checks["yaw"]["passed"], checks["yaw"]
     assert abs(checks["yaw"]["value"]) > 10
     assert checks["eyes_open"]["passed"] and checks["head_height"]["passed"]
+
+
+def test_source_resolution_is_in_the_photos_own_pixels(
+    pipeline: PortraitPipeline, settings: Settings, photo: Callable[[str], bytes], astronaut_report: dict[str, Any]
+) -> None:
+    """A large JPEG is decoded reduced (DCT scaling) for a small crop; the eye distance is still the photo's."""
+    rgb = _rgb(photo("astronaut.jpg"))
+    big = np.asarray(cv2.resize(rgb, (2048, 2048), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+    checks = _checks(_run(pipeline, settings, _jpeg(big), "us_visa"))
+    small = _checks(astronaut_report)["eye_distance_source"]["value"]
+    assert checks["eye_distance_source"]["value"] == pytest.approx(4 * small, rel=0.05)
+    assert checks["eye_distance_source"]["passed"]

@@ -210,12 +210,10 @@ class PortraitPipeline:
                     raise NoFaceError("The face's landmarks could not be found; an ID photo needs a clear face.")
                 # The decode and its plan, consistent with each other (the record's sizes are the decode's).
                 framed = reframe(kept_photo.rgb, decoded_plan, alpha, inside, level_mesh, document, size)
-                plan, crop, alpha, inside, framing = (
-                    _to_full(framed.plan, scale),
-                    framed.crop,
-                    framed.alpha,
-                    framed.inside,
-                    framed.framing,
+                plan, crop, alpha, inside = _to_full(framed.plan, scale), framed.crop, framed.alpha, framed.inside
+                # The report's source measures (ICAO's 90 px between the eyes) are in the photo's own pixels.
+                framing = dataclasses.replace(
+                    framed.framing, mesh_source=framed.framing.mesh_source / scale, source_size=input_size
                 )
         del kept_photo
         with watch.stage("foreground"):

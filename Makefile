@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FACECRAFT_MODELS_DIR ?= $(CURDIR)/models
 
-.PHONY: venv models serve test lint typecheck unit bench docs-tables lock clean docker docker-gpu docker-ci
+.PHONY: venv models serve test lint typecheck unit bench docs-tables lock clean docker docker-gpu docker-ci docker-arm64
 
 # Hash-locked install. mediapipe comes from its own lock with --no-deps (see requirements/README.md).
 $(BIN)/.installed: requirements/runtime.lock requirements/mediapipe.lock requirements/dev.lock requirements/build.lock pyproject.toml
@@ -67,6 +67,11 @@ docker:
 # GPU image (onnxruntime-gpu + NVIDIA CUDA/cuDNN wheels); not part of CI by default (large download).
 docker-gpu:
 	$(DOCKER_BUILD) --build-arg DEVICE=gpu -t facecraft:gpu -t djok/facecraft:gpu .
+
+# linux/arm64 CPU image under QEMU on an x86-64 machine, then the smoke test under emulation. Opt-in: the
+# emulated build is far too slow for every CI run (README, Platforms).
+docker-arm64:
+	scripts/docker-arm64.sh
 
 # Engine, base image, lint, CPU build, size, smoke, offline, compose, docker tests.
 docker-ci:

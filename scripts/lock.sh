@@ -15,11 +15,20 @@ compile -o build.lock build.in
 # GPU: the same set with onnxruntime-gpu in place of onnxruntime.
 sed 's/^onnxruntime$/onnxruntime-gpu/' runtime.in > "$tools/gpu.in"
 compile -o gpu.lock "$tools/gpu.in"
-# mediapipe: resolve normally, then keep only mediapipe's own block (name + hashes).
-compile -o "$tools/mediapipe.full" mediapipe.in
+# mediapipe: one version per platform (mediapipe.in). Resolve each version normally, keep only mediapipe's
+# own block (name + hashes of every wheel of that version), and put the line's marker back on it.
 {
   echo "# mediapipe alone; install with: pip install --no-deps --require-hashes -r requirements/mediapipe.lock"
-  awk '/^mediapipe==/{keep=1; print; next} keep && /^ +--hash/{print; next} {keep=0}' "$tools/mediapipe.full"
+  echo "# (one version per platform, from mediapipe.in; pip skips the line whose marker does not match)"
+  grep -E '^mediapipe==' mediapipe.in | while IFS=';' read -r pin marker; do
+    pin=$(echo "$pin" | sed 's/^ *//; s/ *$//')
+    marker=$(echo "$marker" | sed 's/^ *//; s/ *$//')
+    echo "$pin" >"$tools/mediapipe-one.in"
+    compile -o "$tools/mediapipe.full" "$tools/mediapipe-one.in"
+    awk -v marker="$marker" '/^mediapipe==/{keep=1; sub(/ \\$/, ""); print $0 " ; " marker " \\"; next}
+      keep && /^ +--hash/{print; next} {keep=0}' "$tools/mediapipe.full"
+    rm -f "$tools/mediapipe.full"
+  done
 } > mediapipe.lock
 # GPU image: NVIDIA's CUDA/cuDNN wheels that onnxruntime-gpu's [cuda,cudnn] extras name, resolved against
 # gpu.lock; keep only the packages gpu.lock does not pin (both files are installed together, --no-deps).
@@ -41,3 +50,14 @@ for line in open(sys.argv[1]).read().splitlines():
         out.append(line)
 open("gpu-cuda.lock", "w").write("\n".join(out) + "\n")
 PY
+# The arm64 CPU image installs runtime.lock + mediapipe.lock + build.lock on linux/aarch64: every package
+# pinned there must have an aarch64 wheel (or be pure Python) with one of the locked hashes. pip downloads
+# them for that platform into a temporary folder; a missing build fails the lock here, not the image build.
+aarch64=()
+for v in $(seq 17 36); do aarch64+=(--platform "manylinux_2_${v}_aarch64"); done
+"$tools/bin/pip" download -q --disable-pip-version-check --no-deps --require-hashes --only-binary=:all: \
+  "${aarch64[@]}" --platform manylinux2014_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+  --dest "$tools/aarch64" -r runtime.lock -r build.lock -r \
+  <(sed 's/ ; platform_machine == "aarch64"//; /platform_machine != "aarch64"/,/^[^ ]/{/platform_machine != "aarch64"/d; /^ /d}' mediapipe.lock) ||
+  { echo "lock: a locked package has no linux aarch64 wheel (see above)" >&2; exit 1; }
+echo "lock: runtime.lock, mediapipe.lock and build.lock all install on linux/aarch64" >&2

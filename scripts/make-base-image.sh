@@ -9,9 +9,22 @@
 # /usr/bin/python3.11 instead of /usr/local/bin/python3.11.
 #
 #   scripts/make-base-image.sh [TAG]     (default TAG: python:3.11-slim; FORCE=1 rebuilds)
+#   ARCH=arm64 scripts/make-base-image.sh  an arm64 stand-in, tagged facecraft-base:3.11-slim-arm64 by default
+#
+# ARCH=arm64 on an x86-64 machine runs debootstrap for a foreign architecture: it needs qemu-user-static
+# and an aarch64 handler registered in binfmt_misc (scripts/qemu-binfmt.sh sets both up). The image is
+# imported with --platform linux/arm64 so that `docker build --platform linux/arm64` accepts it as a
+# base; it gets its own tag because the classic image store keeps one image per tag, not one per platform.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-TAG=${1:-python:3.11-slim}
+ARCH=${ARCH:-$(dpkg --print-architecture 2>/dev/null || echo amd64)}
+HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+if [ "$ARCH" = "$HOST_ARCH" ]; then
+  TAG=${1:-python:3.11-slim}
+else
+  TAG=${1:-facecraft-base:3.11-slim-$ARCH}
+fi
 SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DOCKER=${DOCKER:-docker}
@@ -31,16 +44,23 @@ command -v debootstrap >/dev/null || {
   exit 1
 }
 
+foreign=()
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+  # Registers qemu for the foreign architecture if it is not yet (fails with the reason if it cannot).
+  scripts/qemu-binfmt.sh "$ARCH"
+  foreign=(--arch "$ARCH")
+fi
+
 rootfs=$(mktemp -d /tmp/facecraft-base.XXXXXX)
 cleanup() {
   umount "$rootfs/proc" 2>/dev/null || true
-  rm -rf "$rootfs"
+  rm -rf "$rootfs" "$rootfs.layer.tar"
 }
 trap cleanup EXIT
 
 start=$(date +%s)
-say "debootstrap $SUITE (minbase) into $rootfs"
-debootstrap --variant=minbase \
+say "debootstrap $SUITE (minbase, $ARCH) into $rootfs"
+debootstrap --variant=minbase "${foreign[@]}" \
   --include=python3,python3-venv,python3-pip,ca-certificates \
   "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 || {
   tail -n 30 "$rootfs.log" >&2
@@ -62,12 +82,46 @@ ln -sf python3 "$rootfs/usr/bin/python"
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/usr/share/doc/* \
   "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/*
 
-say "importing as $TAG"
-tar -C "$rootfs" -c . | "$DOCKER" import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'ENV LANG=C.UTF-8' \
-  --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
-  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
-  --change 'CMD ["python3"]' \
-  - "$TAG" >/dev/null
-say "$TAG built in $(($(date +%s) - start)) s, $("$DOCKER" image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}')"
+ENVS=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+  PIP_CERT=/etc/ssl/certs/ca-certificates.crt NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+if [ "$ARCH" = "$HOST_ARCH" ]; then
+  say "importing as $TAG"
+  changes=()
+  for e in "${ENVS[@]}"; do changes+=(--change "ENV $e"); done
+  tar -C "$rootfs" -c . | "$DOCKER" import "${changes[@]}" --change 'CMD ["python3"]' - "$TAG" >/dev/null
+else
+  # `docker import --platform` is ignored by a daemon without experimental features (20.10 stamps its
+  # own architecture on every import), and BuildKit skips a local base whose architecture differs from
+  # --platform. So write the image archive that `docker load` reads: one layer, a config naming arm64.
+  say "loading as $TAG (linux/$ARCH)"
+  tar -C "$rootfs" -c . >"$rootfs.layer.tar"
+  python3 - "$rootfs.layer.tar" "$TAG" "$ARCH" "${ENVS[@]}" <<'PY' | "$DOCKER" load >/dev/null
+import hashlib, io, json, sys, tarfile, time
+
+layer, tag, arch, env = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+digest = hashlib.sha256()
+with open(layer, "rb") as fh:
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
+created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+config = {
+    "architecture": arch, "os": "linux", "created": created,
+    "config": {"Env": env, "Cmd": ["python3"]},
+    "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest.hexdigest()}"]},
+    "history": [{"created": created, "created_by": f"scripts/make-base-image.sh (debootstrap --arch {arch})"}],
+}
+if arch == "arm64":
+    config["variant"] = "v8"
+config = json.dumps(config).encode()
+config_name = hashlib.sha256(config).hexdigest() + ".json"
+manifest = json.dumps([{"Config": config_name, "RepoTags": [tag], "Layers": ["layer.tar"]}]).encode()
+with tarfile.open(fileobj=sys.stdout.buffer, mode="w|") as out:
+    for name, data in ((config_name, config), ("manifest.json", manifest)):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        out.addfile(info, io.BytesIO(data))
+    out.add(layer, arcname="layer.tar")
+PY
+  rm -f "$rootfs.layer.tar"
+fi
+say "$TAG ($("$DOCKER" image inspect -f '{{.Os}}/{{.Architecture}}' "$TAG")) built in $(($(date +%s) - start)) s, $("$DOCKER" image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}')"

@@ -47,6 +47,7 @@ PY
 size=$(wc -c <"$description")
 if [ "$size" -ge $LIMIT ]; then
   echo "sync-hub-readme: the description from $README is $size bytes; the Hub description limit is $LIMIT" >&2
+  echo "sync-hub-readme: shorten it, or wrap contributor-only parts in <!-- hub:skip --> ... <!-- /hub:skip -->" >&2
   exit 1
 fi
 

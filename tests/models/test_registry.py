@@ -4,8 +4,18 @@ import re
 from pathlib import Path, PurePosixPath
 
 import pytest
+from tests.conftest import REPO_ROOT
 
-from facecraft.models.registry import MODELS, Location, ModelSpec, get_model, model_path, package_dir
+from facecraft.models.registry import (
+    MEDIAPIPE_SOURCES,
+    MODELS,
+    Location,
+    ModelSpec,
+    get_model,
+    model_path,
+    package_dir,
+    source_here,
+)
 from facecraft.models.verify import sha256_file
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -42,7 +52,7 @@ def test_isnet_pins_the_published_model() -> None:
 
 @pytest.mark.parametrize("spec", [s for s in MODELS if s.location is Location.PACKAGE], ids=lambda s: s.name)
 def test_package_models_match_the_installed_wheel(spec: ModelSpec, tmp_path: Path) -> None:
-    assert package_dir() is not None, "mediapipe 0.10.21 must be installed"
+    assert package_dir() is not None, "mediapipe (requirements/mediapipe.lock) must be installed"
     path = model_path(spec, tmp_path)
     assert path is not None and path.is_file()
     assert path.stat().st_size == spec.size_bytes
@@ -52,3 +62,22 @@ def test_package_models_match_the_installed_wheel(spec: ModelSpec, tmp_path: Pat
 def test_unknown_model_name() -> None:
     with pytest.raises(KeyError):
         get_model("codeformer")
+
+
+def test_mediapipe_lock_pins_one_version_per_platform() -> None:
+    # The registry's sources and requirements/mediapipe.lock name the same versions, each under its
+    # platform marker, each hash-pinned (pip skips the line whose marker does not match the machine).
+    lock = (REPO_ROOT / "requirements" / "mediapipe.lock").read_text()
+    pins = dict(re.findall(r"^mediapipe==([\d.]+) ; (platform_machine [!=]= \"aarch64\") \\$", lock, re.M))
+    aarch64 = MEDIAPIPE_SOURCES["aarch64"].removeprefix("pypi:mediapipe==")
+    default = get_model("face_detection_full_range").source.removeprefix("pypi:mediapipe==")
+    assert pins == {default: 'platform_machine != "aarch64"', aarch64: 'platform_machine == "aarch64"'}
+    blocks = re.split(r"^mediapipe==", lock, flags=re.M)[1:]
+    assert len(blocks) == 2 and all(block.count("--hash=sha256:") >= 1 for block in blocks)
+
+
+def test_source_here_names_the_aarch64_mediapipe() -> None:
+    detector = get_model("face_detection_full_range")
+    assert source_here(detector, "aarch64") == "pypi:mediapipe==0.10.18"
+    assert source_here(detector, "x86_64") == detector.source == "pypi:mediapipe==0.10.21"
+    assert source_here(get_model("isnet"), "aarch64") == get_model("isnet").source

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from facecraft.errors import ModelChecksumError, ModelUnavailableError
 from facecraft.files import write_atomic
-from facecraft.models.registry import ISNET_NPM_PACKAGE, MODELS, Location, ModelSpec, model_path
+from facecraft.models.registry import ISNET_NPM_PACKAGE, MODELS, Location, ModelSpec, model_path, source_here
 from facecraft.models.verify import sha256_bytes, sha256_file
 
 log = logging.getLogger(__name__)
@@ -62,12 +62,12 @@ def _verify_in_package(spec: ModelSpec, models_dir: Path) -> FetchResult:
     path = model_path(spec, models_dir)
     if path is None or not path.is_file():
         raise ModelUnavailableError(
-            f"{spec.name}: {spec.file} not found; install {spec.source} (requirements/mediapipe.lock)"
+            f"{spec.name}: {spec.file} not found; install {source_here(spec)} (requirements/mediapipe.lock)"
         )
     actual = sha256_file(path)
     if actual != spec.sha256:
         raise ModelChecksumError(
-            f"{spec.name}: installed {spec.source} carries a different {Path(spec.file).name} "
+            f"{spec.name}: installed {source_here(spec)} carries a different {Path(spec.file).name} "
             f"(sha256 {actual}, expected {spec.sha256}); reinstall it from requirements/mediapipe.lock",
         )
     return FetchResult(spec.name, path, "verified_in_package")

@@ -1,4 +1,4 @@
-"""Import mediapipe 0.10.21's legacy `solutions` without matplotlib and without log noise."""
+"""Import mediapipe's legacy `solutions` (0.10.21; 0.10.18 on aarch64) without matplotlib and without log noise."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def import_mediapipe() -> Any:
             solutions = importlib.import_module("mediapipe.python.solutions")
         except ImportError as exc:
             raise ModelUnavailableError(
-                "mediapipe 0.10.21 is not installed (see requirements/mediapipe.lock)", reason=str(exc)
+                "mediapipe is not installed (0.10.21; 0.10.18 on aarch64: see requirements/mediapipe.lock)",
+                reason=str(exc),
             ) from exc
         return solutions
 

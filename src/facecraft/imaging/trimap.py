@@ -50,10 +50,14 @@ def polygon_mask(shape: tuple[int, int], polygon: npt.NDArray[np.float32]) -> Ma
     return canvas.astype(bool)
 
 
-def person_trimap(person: FloatMask, face: Mask, radius: int) -> Trimap:
-    """Interior: the person mask eroded by `radius`, plus the face. Exterior: beyond the mask grown by `radius`."""
+def person_trimap(person: FloatMask, face: Mask, radius: int, in_photo: Mask | None = None) -> Trimap:
+    """Interior: the person mask eroded by `radius`, plus the face. Exterior: beyond the mask grown by `radius`.
+
+    The photo's own edge is not an edge of the person: a body cut by the frame stays interior right up to it.
+    """
     confident = person > 0.5
-    interior = erode(confident, radius) | face
+    beyond = np.zeros_like(confident) if in_photo is None else ~in_photo
+    interior = (erode(confident | beyond, radius) & ~beyond) | face
     exterior = ~dilate(confident | face, radius)
     return Trimap(interior, exterior)
 

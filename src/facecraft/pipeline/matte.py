@@ -11,8 +11,9 @@ MediaPipe's selfie segmentation knows what a person is, but its 256x256 mask is 
 onto bright background; ISNet (DIS) draws crisp edges and hair but segments the salient object, and on a
 tight crop that ends at the collar it decides the head is the object and drops the body. So ISNet sees a
 window with the torso in it (context to decide what the subject is), and only its band values are used.
-Where ISNet calls a part of the interior background, the photo's colour decides: a part that looks like the
-nearby background (a spill) leaves the interior, anything else stays (a dark suit in a busy room).
+Where ISNet calls a part of the interior background, place and colour decide: under the chin the interior wins
+unless the part looks like the nearby background (a dark suit in a busy room stays); beside and above the head
+ISNet wins unless the part looks like the subject (the person mask's spill onto bright or busy background goes).
 """
 
 from __future__ import annotations
@@ -87,15 +88,19 @@ class PersonMatter:
         oval; `context` is the window ISNet sees (the crop itself when None)."""
         in_photo = inside > 0.5
         face = face & in_photo
-        person = self.person_mask(rgb) * inside
+        # Not multiplied by `inside`: a seam of half-covered pixels at the photo's edge would read as the person's
+        # edge and erode the body away from it. The trimap knows where the photo ends instead.
+        person = self.person_mask(rgb)
         radius = max(2, round(min(rgb.shape[:2]) * _BAND))
-        trimap = _one_subject(person_trimap(person, face, radius), face, radius)
+        trimap = _one_subject(person_trimap(person, face, radius, in_photo), face, radius)
         method = "trimap_person_mask"
         if self.uses_isnet(mode):
             assert self._isnet_predict is not None
             salient = self._salient(rgb, context)
             trimap, overruled = _guard_interior(rgb, trimap, face, salient)
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
+            # Under the chin ISNet is the one that drops bodies, so there the band keeps the person mask's word too.
+            band = np.where(_under_the_chin(face), np.maximum(band, _edges(rgb, person)), band)
             method = "trimap_isnet_interior_kept" if overruled else "trimap_isnet"
         else:
             band = _edges(rgb, person)
@@ -130,11 +135,12 @@ def _one_subject(trimap: Trimap, face: Mask, radius: int) -> Trimap:
 
 
 def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, salient: FloatMask) -> tuple[Trimap, bool]:
-    """Settle where ISNet calls part of the interior background: by colour, not by either model's say-so.
+    """Settle where ISNet calls part of the interior background.
 
-    A contested pixel leaves the interior (and ISNet decides it in the band) only when its colour is closer to
-    the nearby confident background than to the nearby subject that both models agree on; with no such
-    evidence around, the interior wins. Returns the trimap and whether the interior overruled ISNet noticeably.
+    Under the chin (neck, shirt, suit: where ISNet on a busy room drops the body) the interior wins, unless the
+    pixel's colour is closer to the nearby confident background than to the nearby subject both models agree
+    on. Elsewhere (beside and above the head, where the person mask spills onto bright or busy background) ISNet
+    wins, unless the colour says subject. Returns the trimap and whether the interior overruled ISNet noticeably.
     """
     contested = trimap.interior & ~face & (salient < _ISNET_SAYS_BACKGROUND)
     if not contested.any():
@@ -142,7 +148,7 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     image = rgb.astype(np.float32)
     window = max(3, round(min(rgb.shape[:2]) * 0.12))
     agreed = (trimap.interior & (salient > 0.5)).astype(np.float32)
-    background = trimap.exterior.astype(np.float32)
+    background = (trimap.exterior | (~trimap.interior & (salient < _ISNET_SAYS_BACKGROUND))).astype(np.float32)
 
     def local_mean(weight: FloatMask) -> tuple[npt.NDArray[np.float32], FloatMask]:
         total = cv2.blur(weight, (window, window))
@@ -153,11 +159,27 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     bg_mean, bg_weight = local_mean(background)
     to_fg = np.linalg.norm(image - fg_mean, axis=2)
     to_bg = np.linalg.norm(image - bg_mean, axis=2)
-    judged = (fg_weight > 0.05) & (bg_weight > 0.05)
-    spill = contested & judged & (to_bg < to_fg)
+    looks_bg = (fg_weight > 0.05) & (bg_weight > 0.05) & (to_bg < to_fg)
+    looks_fg = (fg_weight > 0.05) & ~looks_bg
+    torso = _under_the_chin(face)
+    spill = contested & np.where(torso, looks_bg, ~looks_fg)
     kept = contested & ~spill
     overruled = np.count_nonzero(kept) > _OVERRULED_SHARE * np.count_nonzero(trimap.interior)
     return Trimap(trimap.interior & ~spill, trimap.exterior), bool(overruled)
+
+
+def _under_the_chin(face: Mask) -> Mask:
+    """Neck and chest: below the lower part of the face, within a face width either side of its centre."""
+    zone = np.zeros_like(face)
+    rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
+    if not len(rows):
+        zone[zone.shape[0] // 2 :] = True  # no face seen: the lower half
+        return zone
+    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    width = right - left + 1
+    centre = (left + right) // 2
+    zone[top + (bottom - top) * 3 // 4 :, max(0, centre - width) : centre + width + 1] = True
+    return zone
 
 
 def _edges(rgb: npt.NDArray[np.uint8], mask: FloatMask) -> FloatMask:

@@ -34,7 +34,7 @@ from facecraft.imaging.decode import DecodedImage, decode_image
 from facecraft.imaging.enhance import enhance_photo
 from facecraft.imaging.foreground import estimate_foreground
 from facecraft.imaging.geometry import Box, CropPlan, Point, compose_affine, invert_affine, plan_crop, warp_crop
-from facecraft.imaging.trimap import Mask, polygon_mask
+from facecraft.imaging.trimap import Mask, keep_connected, polygon_mask
 from facecraft.pipeline.detect import DETECTION_MAX_SIDE, DetectedFace, FaceDetector
 from facecraft.pipeline.framing import Framing, first_crop_margin, reframe
 from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres
@@ -62,6 +62,7 @@ class Portrait:
     photo_mask: npt.NDArray[np.float32] | None = None  # 1 where the output shows the photo, 0 beyond its edge
     framing: Framing | None = None  # with a document preset: the head as framed, for the compliance report
     turn_degrees: int = 0  # turn (counter-clockwise) the detector needed to find the face: 0, 90, 180, 270, +-30
+    to_output: npt.NDArray[np.float64] | None = None  # 2x3 affine map from input pixels to output pixels
 
     @property
     def matting(self) -> str:
@@ -226,12 +227,18 @@ class PortraitPipeline:
         if options.enhance_face:
             with watch.stage("restore_face"):
                 crop = self.restorer.restore(crop, plan.map_box(face_box), options.enhance_fidelity)
+        to_output = np.array([options.width / plan.size[0], options.height / plan.size[1]], dtype=np.float32)
         with watch.stage("finish"):
             out_rgb = resize_rgb(crop, options.width, options.height)
             out_alpha = resize_alpha(alpha, options.width, options.height)
+            # Resampling can break a one-pixel bridge into a detached speck; one subject holds at the output too.
+            seed = out_alpha > 0.99
+            if mesh is not None:
+                oval = plan.map_points(mesh[list(FACE_OVAL)]) * to_output
+                seed = polygon_mask((options.height, options.width), oval) & seed
+            out_alpha, _ = keep_connected(out_alpha, seed)
             if options.use_oval_mask:
                 out_alpha = out_alpha * oval_mask(options.width, options.height)
-        to_output = np.array([options.width / plan.size[0], options.height / plan.size[1]], dtype=np.float32)
         return Portrait(
             rgb=out_rgb,
             alpha=np.clip(out_alpha, 0.0, 1.0).astype(np.float32),
@@ -247,13 +254,26 @@ class PortraitPipeline:
             photo_mask=resize_alpha(inside, options.width, options.height),
             framing=framing,
             turn_degrees=turn,
+            to_output=np.diag([*to_output.astype(np.float64), 1.0])[:2, :2] @ plan.matrix,
         )
 
     def _context(self, rgb: npt.NDArray[np.uint8], plan: CropPlan) -> ContextWindow:
-        """The wider window ISNet sees: the crop plus the torso below it, at ISNet's input size."""
+        """The wider window ISNet sees: the crop plus the torso below it, at ISNet's input size.
+
+        The window is trimmed to the photo: next to a flat fill the photo's own rectangle looks like the salient
+        object, and ISNet then calls the whole background foreground.
+        """
         height, width = self.matter.isnet_size
         window_plan = plan.context(*CONTEXT_MARGINS, size=(width, height))
-        window, _ = warp_crop(rgb, window_plan)
+        window, inside = warp_crop(rgb, window_plan)
+        rows, cols = np.flatnonzero(inside.max(axis=1) > 0.5), np.flatnonzero(inside.max(axis=0) > 0.5)
+        if len(rows) and len(cols) and (len(rows) < height or len(cols) < width):
+            x0, x1, y0, y1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
+            trim = np.array(
+                [[width / (x1 - x0), 0, -x0 * width / (x1 - x0)], [0, height / (y1 - y0), -y0 * height / (y1 - y0)]]
+            )
+            window_plan = CropPlan(compose_affine(trim, window_plan.matrix), window_plan.size, window_plan.roll)
+            window, _ = warp_crop(rgb, window_plan)
         return ContextWindow(window, compose_affine(plan.matrix, invert_affine(window_plan.matrix)))
 
 

@@ -1,0 +1,230 @@
+"""The matte's invariants and costs, both matting modes, both foreground-colour estimators.
+
+    .venv/bin/python benchmarks/matte_bench.py [--repeats 2] [--swap-photos person_a.jpg grace_hopper.jpg]
+
+Invariants (no ground truth needed; definitions in tests/pipeline/matte_invariants.py) on every case the tests
+use: the tuned test photos, faces cut by the frame and crops from the group photos (kept out of tuning).
+Timings: the matte and foreground stages on those photos, and quality mode end to end (default options, PNG)
+on the tuned photos scaled to 1 MP. Every time is also given as a ratio to the yardstick: one raw ISNet
+inference at 1024x1024 in the same run (see benchmarks/pipeline_bench.py). pymatting's estimate_foreground_ml
+is measured when pymatting is installed (`pip install pymatting`; a dev-only comparison, not in the image).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+
+from tests.pipeline.matte_invariants import PLAIN, SATURATED, TUNED, backgrounds, cases, invariants, load_rgb, swap_run  # noqa: E402
+
+from facecraft.config import MattingMode, OutputFormat, Settings  # noqa: E402
+from facecraft.imaging.foreground import estimate_foreground  # noqa: E402
+from facecraft.models.registry import get_model, model_path  # noqa: E402
+from facecraft.pipeline.encode import encode_portrait  # noqa: E402
+from facecraft.pipeline.factory import build_pipeline  # noqa: E402
+from facecraft.pipeline.options import PortraitOptions  # noqa: E402
+from facecraft.pipeline.portrait import PortraitPipeline  # noqa: E402
+from facecraft.runtime.sessions import create_session  # noqa: E402
+from pipeline_bench import _cores, _cpu_model  # noqa: E402
+
+Clock = Callable[[], float]
+# On a shared machine wall time swings with other people's load; process CPU time much less. Both are printed,
+# each as a ratio to the yardstick measured with the same clock in the same run.
+CLOCKS: dict[str, Clock] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def yardstick(models_dir: Path, repeats: int = 3) -> dict[str, float]:
+    """Median wall and CPU seconds of one raw ISNet inference at 1024x1024."""
+    path = model_path(get_model("isnet"), models_dir)
+    assert path is not None
+    session = create_session(path, ["CPUExecutionProvider"], threads=0, fixed_hw=(1024, 1024))
+    tensor = np.random.default_rng(0).random((1, 3, 1024, 1024), dtype=np.float32)
+    session.run(None, {"input": tensor})  # warm-up
+    found: dict[str, list[float]] = {name: [] for name in CLOCKS}
+    for _ in range(repeats):
+        start = {name: clock() for name, clock in CLOCKS.items()}
+        session.run(None, {"input": tensor})
+        for name, clock in CLOCKS.items():
+            found[name].append(clock() - start[name])
+    return {name: statistics.median(values) for name, values in found.items()}
+
+
+class Timed:
+    """Wraps a callable and records its wall and CPU seconds per call."""
+
+    def __init__(self, function: Callable[..., object]) -> None:
+        self.function = function
+        self.seconds: dict[str, list[float]] = {name: [] for name in CLOCKS}
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        start = {name: clock() for name, clock in CLOCKS.items()}
+        result = self.function(*args, **kwargs)
+        for name, clock in CLOCKS.items():
+            self.seconds[name].append(clock() - start[name])
+        return result
+
+    def row(self, label: str, stick: dict[str, float]) -> str:
+        medians = {name: statistics.median(values) for name, values in self.seconds.items()}
+        cells = [f"{medians[name]:>7.3f} s {medians[name] / stick[name]:>6.3f}" for name in CLOCKS]
+        return f"{label:<34}" + "   ".join(cells)
+
+
+Estimator = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.float32]], npt.NDArray[np.uint8]]
+
+
+def unchanged(rgb: npt.NDArray[np.uint8], alpha: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+    return rgb
+
+
+def pymatting_ml() -> Estimator | None:
+    try:
+        pymatting = importlib.import_module("pymatting")  # dev-only comparison, untyped
+    except ImportError:
+        return None
+
+    def estimate(rgb: npt.NDArray[np.uint8], alpha: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
+        fg = np.asarray(pymatting.estimate_foreground_ml(rgb.astype(np.float64) / 255.0, alpha.astype(np.float64)))
+        return np.asarray(np.clip(np.rint(fg * 255.0), 0, 255), dtype=np.uint8)
+
+    return estimate
+
+
+def invariant_table(pipeline: PortraitPipeline) -> None:
+    photos = cases(pipeline)
+    print(f"\n## invariants on {len(photos)} cases (face/mouth/torso: mean alpha; below: share of face < 0.5)")
+    print(f"{'case':<26}{'mode':<9}{'face':>7}{'below':>7}{'mouth':>7}{'torso':>7}{'isl':>5}  method / warnings")
+    worst: dict[str, dict[str, float]] = {}
+    for name, rgb in photos.items():
+        for mode in MattingMode:
+            portrait = pipeline.process_rgb(rgb, PLAIN.model_copy(update={"matting": mode}))
+            found = invariants(portrait)
+            torso = "-" if found.torso_mean is None else f"{found.torso_mean:.3f}"
+            print(
+                f"{name:<26}{mode.value:<9}{found.face_mean:>7.3f}{found.face_below_half:>7.3f}"
+                f"{found.mouth_mean:>7.3f}{torso:>7}{found.islands:>5}  {portrait.matte_method} {portrait.warnings}"
+            )
+            low = worst.setdefault(mode.value, {"face": 1.0, "mouth": 1.0, "torso": 1.0, "below": 0.0, "islands": 0})
+            low["face"] = min(low["face"], found.face_mean)
+            low["mouth"] = min(low["mouth"], found.mouth_mean)
+            low["below"] = max(low["below"], found.face_below_half)
+            low["islands"] = max(low["islands"], found.islands)
+            if found.torso_mean is not None:
+                low["torso"] = min(low["torso"], found.torso_mean)
+    for label, low in worst.items():
+        print(
+            f"worst {label}: face {low['face']:.3f}, face < 0.5 {low['below']:.2%}, mouth {low['mouth']:.3f}, "
+            f"torso {low['torso']:.3f}, islands {low['islands']}"
+        )
+
+
+def swap_table(pipeline: PortraitPipeline, names: list[str]) -> None:
+    print("\n## background swap: alpha IoU of the re-run vs the first result; spill = edge colour shift toward")
+    print("## the new colour (0..1) with blur fusion / without estimation / with pymatting ML")
+    estimators: dict[str, Estimator | None] = {
+        "blur": estimate_foreground,
+        "none": unchanged,
+        "ml": pymatting_ml(),
+    }
+    for name in names:
+        for mode in MattingMode:
+            options = PLAIN.model_copy(update={"matting": mode})
+            first = pipeline.process_rgb(load_rgb(name), options)
+            height, width = first.alpha.shape
+            for background, image in backgrounds(height, width).items():
+                cells = []
+                iou = 0.0
+                for label, estimator in estimators.items():
+                    if estimator is None or (background not in SATURATED and label != "blur"):
+                        continue
+                    pipeline.foreground = estimator
+                    swap = swap_run(pipeline, first, background, image, options)
+                    iou = swap.iou if label == "blur" else iou
+                    if swap.spill is not None:
+                        cells.append(f"{label} {swap.spill:+.3f}")
+                pipeline.foreground = estimate_foreground
+                print(f"{name:<18}{mode.value:<9}{background:<9} IoU {iou:.3f}  {'  '.join(cells)}")
+
+
+def timing_table(pipeline: PortraitPipeline, stick: dict[str, float], repeats: int) -> None:
+    print("\n## median seconds and ratio to the yardstick:        wall (s, ratio)    cpu (s, ratio)")
+    matte, foreground = pipeline.matter.matte, pipeline.foreground
+    try:
+        for mode in MattingMode:
+            timed_matte, timed_fg = Timed(matte), Timed(foreground)
+            pipeline.matter.matte = timed_matte  # type: ignore[assignment,method-assign]
+            pipeline.foreground = timed_fg  # type: ignore[assignment]
+            options = PLAIN.model_copy(update={"matting": mode})
+            for name in TUNED:
+                rgb = load_rgb(name)
+                for _ in range(repeats):
+                    pipeline.process_rgb(rgb, options)
+            print(timed_matte.row(f"{mode.value}: matte stage", stick))
+            print(timed_fg.row(f"{mode.value}: foreground stage", stick))
+    finally:
+        pipeline.matter.matte = matte  # type: ignore[method-assign]
+        pipeline.foreground = foreground
+    rgb = np.asarray(cv2.resize(load_rgb("grace_hopper.jpg"), (648, 648)), dtype=np.uint8)
+    alpha = pipeline.process_rgb(rgb, PLAIN).alpha
+    for label, estimator in {"blur fusion": estimate_foreground, "pymatting ML": pymatting_ml()}.items():
+        if estimator is None:
+            print(f"648x648 {label:<26}(pymatting not installed)")
+            continue
+        estimator(rgb, alpha)  # warm-up: pymatting compiles with numba on first use
+        timed = Timed(estimator)
+        for _ in range(repeats):
+            timed(rgb, alpha)
+        print(timed.row(f"648x648 {label}", stick))
+    options = PortraitOptions(matting=MattingMode.QUALITY)
+
+    def end_to_end(image: npt.NDArray[np.uint8]) -> None:
+        encode_portrait(pipeline.process_rgb(image, options), OutputFormat.PNG, options)
+
+    timed_total = Timed(end_to_end)
+    for name in TUNED:
+        rgb = load_rgb(name)
+        scale = (1_000_000 / (rgb.shape[0] * rgb.shape[1])) ** 0.5
+        size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
+        big = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+        end_to_end(big)
+        for _ in range(repeats):
+            timed_total(big)
+    print(timed_total.row("quality end to end, 1 MP, PNG", stick) + "   (budget: ratio 0.30)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--swap-photos", nargs="*", default=["person_a.jpg", "grace_hopper.jpg"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["invariants", "swap", "timing"])
+    args = parser.parse_args()
+    settings = Settings(models_dir=REPO / "models", _env_file=None)
+    pipeline = build_pipeline(settings)
+    stick = yardstick(settings.models_dir)
+    print(f"# facecraft matte benchmark, {datetime.now(UTC):%Y-%m-%d}")
+    print(f"# command: .venv/bin/python benchmarks/matte_bench.py --repeats {args.repeats}")
+    print(f"# machine: {_cpu_model()}, {_cores()} cores; ISNet at {settings.matting_size}px")
+    print(f"# yardstick: one ISNet inference at 1024x1024 = {stick['wall']:.3f} s wall, {stick['cpu']:.3f} s cpu")
+    if "timing" not in args.skip:
+        timing_table(pipeline, stick, args.repeats)
+    if "invariants" not in args.skip:
+        invariant_table(pipeline)
+    if "swap" not in args.skip:
+        swap_table(pipeline, args.swap_photos)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

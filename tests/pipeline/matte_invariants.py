@@ -1,0 +1,216 @@
+"""Matte invariants that need no ground truth, shared by tests/pipeline/test_matte.py and benchmarks/matte_bench.py.
+
+Every figure is measured in the output frame of a Portrait made without the oval mask, over pixels that show
+the photo (pixels beyond the photo's edge are transparent by design and left out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.imaging.trimap import polygon_mask
+from facecraft.pipeline.landmarks import CHIN, FACE_OVAL, LIPS_OUTER
+from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.portrait import Portrait, PortraitPipeline
+
+PLAIN = PortraitOptions(use_oval_mask=False, enhance_face=False, enhance_photo=False)
+
+# New backgrounds for the swap test: four saturated colours (spill is measured on these), a texture, a busy photo.
+SATURATED = {"green": (0, 200, 40), "magenta": (220, 0, 180), "blue": (10, 40, 230), "orange": (250, 140, 0)}
+
+
+@dataclass
+class Invariants:
+    face_mean: float
+    face_below_half: float  # share of face pixels with alpha < 0.5
+    mouth_mean: float
+    torso_mean: float | None  # None where the output does not show the strip under the chin
+    islands: int  # opaque regions not connected to the face
+
+
+def _in_photo(portrait: Portrait) -> npt.NDArray[np.bool_]:
+    assert portrait.photo_mask is not None
+    return portrait.photo_mask > 0.99
+
+
+def face_masks(portrait: Portrait) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    assert portrait.landmarks is not None, "the face mesh must find the face"
+    height, width = portrait.alpha.shape
+    shape = (height, width)
+    inside = _in_photo(portrait)
+    face = polygon_mask(shape, portrait.landmarks[list(FACE_OVAL)]) & inside
+    mouth = polygon_mask(shape, portrait.landmarks[list(LIPS_OUTER)]) & inside
+    # Leave out the polygon's rim: the mesh is a pixel or two off there, and the resize blends it.
+    rim = 2
+    face = np.asarray(cv2.erode(face.astype(np.uint8), np.ones((2 * rim + 1,) * 2, np.uint8)), dtype=bool)
+    return face, mouth
+
+
+def torso_strip(portrait: Portrait) -> npt.NDArray[np.bool_] | None:
+    """The neck/collar under the chin: 0.3 face widths wide, from 0.1 to 0.3 face heights below the chin."""
+    assert portrait.landmarks is not None
+    oval = portrait.landmarks[list(FACE_OVAL)]
+    face_w, face_h = float(np.ptp(oval[:, 0])), float(np.ptp(oval[:, 1]))
+    chin_x, chin_y = portrait.landmarks[CHIN]
+    height, width = portrait.alpha.shape
+    x0, x1 = round(chin_x - 0.15 * face_w), round(chin_x + 0.15 * face_w)
+    y0, y1 = round(chin_y + 0.1 * face_h), round(chin_y + 0.3 * face_h)
+    strip = np.zeros((height, width), bool)
+    strip[max(0, y0) : max(0, min(height, y1)), max(0, x0) : max(0, min(width, x1))] = True
+    strip &= _in_photo(portrait)
+    full = max(1, (x1 - x0) * (y1 - y0))
+    return strip if np.count_nonzero(strip) >= 0.8 * full else None
+
+
+def islands(alpha: npt.NDArray[np.float32], face: npt.NDArray[np.bool_]) -> int:
+    count, labels = cv2.connectedComponents((alpha > 0.5).astype(np.uint8), connectivity=8)
+    touching = set(np.unique(labels[face]).tolist())
+    return sum(1 for label in range(1, count) if label not in touching)
+
+
+def invariants(portrait: Portrait) -> Invariants:
+    face, mouth = face_masks(portrait)
+    alpha = portrait.alpha
+    strip = torso_strip(portrait)
+    return Invariants(
+        face_mean=float(alpha[face].mean()),
+        face_below_half=float((alpha[face] < 0.5).mean()),
+        mouth_mean=float(alpha[mouth].mean()) if mouth.any() else 1.0,
+        torso_mean=None if strip is None else float(alpha[strip].mean()),
+        islands=islands(alpha, face),
+    )
+
+
+def busy_background(height: int, width: int) -> npt.NDArray[np.uint8]:
+    """A busy photo: skimage's coffee (CC0), tiled and resized to the frame."""
+    from skimage import data  # noqa: PLC0415  (dev dependency, only here)
+
+    image = np.asarray(data.coffee(), dtype=np.uint8)  # type: ignore[no-untyped-call]
+    return np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def texture_background(height: int, width: int) -> npt.NDArray[np.uint8]:
+    """A texture: diagonal stripes of two warm colours with noise."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    stripes = ((xx + yy) // 12 % 2).astype(np.float32)[:, :, None]
+    noise = np.random.default_rng(7).normal(0, 12, (height, width, 3))
+    image = stripes * np.array([200, 170, 90]) + (1 - stripes) * np.array([120, 60, 40]) + noise
+    return np.asarray(np.clip(image, 0, 255), dtype=np.uint8)
+
+
+def backgrounds(height: int, width: int) -> dict[str, npt.NDArray[np.uint8]]:
+    found = {name: np.full((height, width, 3), colour, np.uint8) for name, colour in SATURATED.items()}
+    found["stripes"] = texture_background(height, width)
+    found["coffee"] = busy_background(height, width)
+    return found
+
+
+def composite(portrait: Portrait, background: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    weight = portrait.alpha[:, :, None]
+    mixed = portrait.rgb.astype(np.float32) * weight + background.astype(np.float32) * (1 - weight)
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class Swap:
+    iou: float
+    spill: float | None  # shift of edge colours toward the new colour (0..1 per channel), saturated colours only
+
+
+def registered(first: Portrait, second: Portrait) -> npt.NDArray[np.float64]:
+    """The map from the second run's output frame back to the first's (the second run's input *is* that frame)."""
+    assert second.to_output is not None
+    return np.asarray(cv2.invertAffineTransform(second.to_output), dtype=np.float64)
+
+
+def swap_run(
+    pipeline: PortraitPipeline, first: Portrait, name: str, background: npt.NDArray[np.uint8], options: PortraitOptions
+) -> Swap:
+    """Composite `first` over `background`, run the pipeline again and compare in the first run's frame."""
+    again = pipeline.process_rgb(composite(first, background), options)
+    matrix = registered(first, again)
+    height, width = first.alpha.shape
+    alpha = cv2.warpAffine(again.alpha, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    assert again.photo_mask is not None
+    shown = cv2.warpAffine(again.photo_mask, matrix, (width, height), flags=cv2.INTER_LINEAR) > 0.99
+    valid = shown & _in_photo(first)
+    a, b = (first.alpha > 0.5) & valid, (alpha > 0.5) & valid
+    iou = float((a & b).sum() / max(1, (a | b).sum()))
+    spill = None
+    if name in SATURATED:
+        colour = np.asarray(SATURATED[name], np.float32)
+        direction = colour - colour.mean()
+        direction /= np.linalg.norm(direction)
+        rgb = cv2.warpAffine(again.rgb, matrix, (width, height), flags=cv2.INTER_LINEAR).astype(np.float32)
+        band = valid & (alpha > 0.1) & (alpha < 0.9) & (first.alpha > 0.1)
+        if band.any():
+            shift = (rgb[band] - first.rgb[band].astype(np.float32)) / 255.0
+            spill = float((shift @ direction).mean())
+    return Swap(iou, spill)
+
+
+# --- The photos the invariants are measured on ---------------------------------------------------------------
+
+DATA = __import__("pathlib").Path(__file__).resolve().parent.parent / "data"
+
+# Looked at while the matte was tuned (the gallery shows these).
+TUNED = [
+    "astronaut.jpg",
+    "grace_hopper.jpg",
+    "person_a.jpg",
+    "person_b.jpg",
+    "person_c.jpg",
+    "person_d.jpg",
+    "two_faces.jpg",
+    "two_faces2.jpg",
+    "group3.jpg",
+]
+# Kept out of tuning: crops around faces in the other group photos, neighbours included.
+HELD_OUT_GROUPS = ["group1.jpg", "group2.jpg", "group4.jpg", "group5.jpg", "group6.jpg"]
+# Faces cut by the frame: (photo, side, share of the face box left outside the frame).
+FRAME_CUTS = [("astronaut.jpg", "left", 0.35), ("grace_hopper.jpg", "top", 0.3), ("person_c.jpg", "right", 0.3)]
+
+
+def load_rgb(name: str) -> npt.NDArray[np.uint8]:
+    from facecraft.imaging.decode import decode_image  # noqa: PLC0415
+
+    data = (DATA / name).read_bytes()
+    return decode_image(data, max_bytes=len(data) + 1, max_pixels=10**8).rgb
+
+
+def frame_cut(pipeline: PortraitPipeline, name: str, side: str, share: float) -> npt.NDArray[np.uint8]:
+    """The photo cut so that `share` of its face box lies beyond the `side` edge."""
+    rgb = load_rgb(name)
+    box = pipeline.detector.detect(rgb)[0].box
+    if side == "left":
+        return rgb[:, round(box.x + share * box.width) :]
+    if side == "right":
+        return rgb[:, : round(box.x + (1 - share) * box.width)]
+    return rgb[round(box.y + share * box.height) :]
+
+
+def group_crops(pipeline: PortraitPipeline, name: str, per_photo: int = 2) -> list[npt.NDArray[np.uint8]]:
+    """Head-and-shoulders crops around the largest faces of a group photo, with whatever neighbours they catch."""
+    rgb = load_rgb(name)
+    height, width = rgb.shape[:2]
+    crops = []
+    for face in pipeline.detector.detect(rgb)[:per_photo]:
+        x0, x1 = round(face.box.x - 1.0 * face.box.width), round(face.box.x + 2.0 * face.box.width)
+        y0, y1 = round(face.box.y - 0.8 * face.box.height), round(face.box.y + 2.6 * face.box.height)
+        crops.append(np.ascontiguousarray(rgb[max(0, y0) : min(height, y1), max(0, x0) : min(width, x1)]))
+    return crops
+
+
+def cases(pipeline: PortraitPipeline) -> dict[str, npt.NDArray[np.uint8]]:
+    """Every photo the invariants are asserted on, by name."""
+    found = {name: load_rgb(name) for name in TUNED}
+    for name, side, share in FRAME_CUTS:
+        found[f"{name}:cut-{side}"] = frame_cut(pipeline, name, side, share)
+    for name in HELD_OUT_GROUPS:
+        for i, crop in enumerate(group_crops(pipeline, name)):
+            found[f"{name}:face{i}"] = crop
+    return found

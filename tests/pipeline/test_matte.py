@@ -1,0 +1,114 @@
+"""The matte's invariants on every test photo, in both modes (measures in tests/pipeline/matte_invariants.py).
+
+Issue #12: the face is opaque by construction, the torso under the chin is kept (quality mode; the fast mode
+promises the face, one subject and frame cuts), nothing but the subject survives, a result composited over a new
+background mattes the same way again, and decontamination keeps the new background out of the edge colours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from tests.pipeline.matte_invariants import (
+    FRAME_CUTS,
+    HELD_OUT_GROUPS,
+    PLAIN,
+    SATURATED,
+    TUNED,
+    backgrounds,
+    cases,
+    invariants,
+    swap_run,
+)
+
+from facecraft.config import MattingMode
+from facecraft.errors import NoFaceError
+from facecraft.imaging.foreground import estimate_foreground
+from facecraft.pipeline.portrait import Portrait, PortraitPipeline
+
+CASE_NAMES = (
+    TUNED
+    + [f"{name}:cut-{side}" for name, side, _ in FRAME_CUTS]
+    + [f"{name}:face{i}" for name in HELD_OUT_GROUPS for i in range(2)]
+)
+MODES = [MattingMode.QUALITY, MattingMode.FAST]
+
+
+@pytest.fixture(scope="module")
+def photos(pipeline: PortraitPipeline) -> dict[str, npt.NDArray[np.uint8]]:
+    return cases(pipeline)
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[tuple[str, str], Portrait]:
+    """Portraits already made in this module, so each photo is processed once per mode."""
+    return {}
+
+
+def _portrait(pipeline, photos, results, name: str, mode: MattingMode) -> Portrait:
+    key = (name, mode.value)
+    if key not in results:
+        results[key] = pipeline.process_rgb(photos[name], PLAIN.model_copy(update={"matting": mode}))
+    return results[key]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_face_opaque_one_subject_and_torso_kept(pipeline, photos, results, name: str, mode: MattingMode) -> None:
+    portrait = _portrait(pipeline, photos, results, name, mode)
+    found = invariants(portrait)
+    assert found.face_mean >= 0.99, f"face mean alpha {found.face_mean:.3f}"
+    assert found.face_below_half == 0.0, f"{found.face_below_half:.2%} of the face below alpha 0.5"
+    assert found.mouth_mean >= 0.98, f"mouth mean alpha {found.mouth_mean:.3f}"
+    assert found.islands == 0, f"{found.islands} opaque islands"
+    if mode is MattingMode.QUALITY and found.torso_mean is not None:
+        assert found.torso_mean >= 0.98, f"torso strip mean alpha {found.torso_mean:.3f}"
+    assert portrait.matte_method.startswith("trimap_")
+    cut = ":cut-" in name
+    assert ("face_cut_by_frame" in portrait.warnings) == cut
+
+
+# Known gap: on a busy or striped new background that touches the subject, the person mask claims the background
+# as person too, and where it lies beside the chest the interior wins over ISNet (the rule that keeps the body in
+# busy rooms). Measured IoU 0.79 (coffee) and 0.92 (stripes) on person_a in quality mode.
+_BUSY = pytest.mark.xfail(reason="person mask claims busy backgrounds beside the chest (issue #12, open)", strict=False)
+BACKGROUNDS = [*SATURATED, pytest.param("stripes", marks=_BUSY), pytest.param("coffee", marks=_BUSY)]
+
+
+@pytest.mark.parametrize("background", BACKGROUNDS)
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+@pytest.mark.parametrize("name", ["person_a.jpg", "grace_hopper.jpg"])
+def test_background_swap_mattes_the_same(
+    pipeline, photos, results, name: str, mode: MattingMode, background: str
+) -> None:
+    """Light hair (person_a) and a dark uniform (grace_hopper) over 4 saturated colours, stripes and a busy photo."""
+    first = _portrait(pipeline, photos, results, name, mode)
+    options = PLAIN.model_copy(update={"matting": mode})
+    height, width = first.alpha.shape
+    try:
+        swap = swap_run(pipeline, first, background, backgrounds(height, width)[background], options)
+    except NoFaceError:
+        # Seen: grace_hopper over saturated blue. The face detector, not the matte, is at fault there.
+        pytest.xfail(f"the face detector finds no face in {name} over {background}")
+    assert swap.iou >= 0.97, f"{background}: alpha IoU {swap.iou:.3f} against the first result"
+
+
+def test_decontamination_halves_the_spill(pipeline, photos, results) -> None:
+    """The new background's colour in the edge band of the re-run, with and without foreground estimation."""
+    first = _portrait(pipeline, photos, results, "person_a.jpg", MattingMode.QUALITY)
+    height, width = first.alpha.shape
+    images = backgrounds(height, width)
+    with_fg, without = [], []
+    try:
+        for name in SATURATED:
+            pipeline.foreground = estimate_foreground
+            with_fg.append(swap_run(pipeline, first, name, images[name], PLAIN).spill)
+            pipeline.foreground = lambda rgb, alpha: rgb
+            without.append(swap_run(pipeline, first, name, images[name], PLAIN).spill)
+    finally:
+        pipeline.foreground = estimate_foreground
+    spill_with = float(np.mean([s for s in with_fg if s is not None]))
+    spill_without = float(np.mean([s for s in without if s is not None]))
+    assert spill_without > 0.02, f"the measure must see the spill it is meant to cut ({spill_without:.3f})"
+    assert spill_with <= 0.5 * spill_without, f"spill {spill_with:.3f} with vs {spill_without:.3f} without"

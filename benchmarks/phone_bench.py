@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,14 +56,14 @@ def inputs() -> dict[str, bytes]:
     """The benchmark photos, made once and cached under fixtures/benchmarks/."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     source = SOURCE.read_bytes()
-    makers = {
+    makers: dict[str, Callable[[], bytes]] = {
         "1mp.jpg": lambda: phone_photos.upscaled(source, 1.0),
         "12mp.jpg": lambda: phone_photos.upscaled(source, 12.2),
         "48mp.jpg": lambda: phone_photos.upscaled(source, 48.8),
         "12mp.heic": lambda: phone_photos.upscaled(source, 12.2, fmt="HEIF", quality=80),
         "12mp_sideways.jpg": lambda: phone_photos.turned(phone_photos.upscaled(source, 12.2), 90),
     }
-    photos = {}
+    photos: dict[str, bytes] = {}
     for name, make in makers.items():
         path = FIXTURES / name
         if not path.exists():
@@ -149,7 +150,7 @@ def main() -> int:
     if os.environ.get("MALLOC_ARENA_MAX"):
         print(f"# MALLOC_ARENA_MAX={os.environ['MALLOC_ARENA_MAX']}")
     if not args.skip_times:
-        settings = Settings(models_dir=REPO / "models", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(models_dir=REPO / "models", _env_file=None)
         pipeline = build_pipeline(settings)
         yardstick = Yardstick(settings.models_dir)
         units = [yardstick.seconds() for _ in range(3)]

@@ -1,10 +1,11 @@
-"""Generate the README's environment-variable, model, preset and ID-document tables from the code.
+"""Generate the documentation's tables from the code: models, presets and ID documents in README.md, the
+environment variables in docs/configuration.md (the README must fit Docker Hub's 25,000-byte description).
 
-    .venv/bin/python scripts/gen_readme_tables.py          # rewrite README.md in place
-    .venv/bin/python scripts/gen_readme_tables.py --check  # exit 1 when README.md is stale
+    .venv/bin/python scripts/gen_readme_tables.py          # rewrite both files in place
+    .venv/bin/python scripts/gen_readme_tables.py --check  # exit 1 when either is stale
 
 The settings class, the model registry, the presets and the standards data are the single sources of truth;
-tests/test_readme.py runs the --check mode, so a change to any of them not reflected in the README fails.
+tests/test_readme.py runs the --check mode, so a change to any of them not reflected in the docs fails.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from facecraft.models.registry import MODELS, Location
 from facecraft.pipeline.presets import PRESETS
 from facecraft.standards.documents import DOCUMENTS, Document
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+CONFIGURATION = REPO / "docs" / "configuration.md"
 # Settings whose defaults are relative paths resolved against the working directory; the image sets
 # absolute ones, which the table shows too.
 IMAGE_DEFAULTS = {"models_dir": "/app/models", "upload_dir": "/app/uploads", "output_dir": "/app/processed"}
@@ -118,18 +121,16 @@ def document_table() -> str:
 
 
 TABLES = {
-    "env-table": env_table,
-    "model-table": model_table,
-    "preset-table": preset_table,
-    "document-table": document_table,
+    README: {"model-table": model_table, "preset-table": preset_table, "document-table": document_table},
+    CONFIGURATION: {"env-table": env_table},
 }
 
 
-def render(text: str) -> str:
-    for marker, build in TABLES.items():
+def render(path: Path, text: str) -> str:
+    for marker, build in TABLES[path].items():
         pattern = re.compile(rf"(<!-- BEGIN {marker} -->\n)(?:.*?\n)?(<!-- END {marker} -->)", re.DOTALL)
         if not pattern.search(text):
-            raise SystemExit(f"README.md lacks the <!-- BEGIN {marker} --> / <!-- END {marker} --> markers")
+            raise SystemExit(f"{path.name} lacks the <!-- BEGIN {marker} --> / <!-- END {marker} --> markers")
         replacement = build() + "\n"
         text = pattern.sub(lambda match, body=replacement: match.group(1) + body + match.group(2), text)
     return text
@@ -139,14 +140,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="Only report whether README.md is up to date.")
     args = parser.parse_args()
-    current = README.read_text(encoding="utf-8")
-    updated = render(current)
-    if args.check:
-        if updated != current:
-            print("README.md tables are stale: run `make docs-tables`", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(updated, encoding="utf-8")
+    stale = []
+    for path in TABLES:
+        current = path.read_text(encoding="utf-8")
+        updated = render(path, current)
+        if updated == current:
+            continue
+        stale.append(path.relative_to(REPO))
+        if not args.check:
+            path.write_text(updated, encoding="utf-8")
+    if args.check and stale:
+        print(f"stale tables in {', '.join(map(str, stale))}: run `make docs-tables`", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Every field is read from an environment variable named FACECRAFT_<FIELD> (case-insensitive) or from a
 `.env` file in the working directory. An invalid value stops start-up with a message naming the variable.
-The README's environment table is generated from this class (scripts/gen_readme_tables.py) and a test
+The environment table in docs/configuration.md is generated from this class (scripts/gen_readme_tables.py); a test
 fails when the two disagree, so the `description` of each field is user documentation.
 """
 

@@ -127,6 +127,19 @@ def png_bomb_header(width: int, height: int) -> bytes:
     return raw_png(width, height, zlib.compress(b"\x00" * 1024))
 
 
+def heic_declaring(width: int, height: int) -> bytes:
+    """A real 64x64 HEIC whose image-size property (ispe) claims width x height."""
+    import pillow_heif  # noqa: PLC0415 - registers the HEIF plugin with Pillow
+
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (100, 120, 140)).save(buffer, format="HEIF", quality=50)
+    data = bytearray(buffer.getvalue())
+    at = data.find(b"ispe") + 8  # box type, then version/flags, then width and height
+    data[at : at + 8] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
 def png_zeros(width: int, height: int) -> bytes:
     """A real, complete PNG of black pixels whose IDAT inflates to width*height*3 bytes."""
     row = b"\x00" + b"\x00" * (width * 3)
@@ -339,7 +352,10 @@ def file_cases() -> list[Case]:
         c("polyglot", "zip + jpeg appended", lambda: zip_bytes() + jpeg(), UNSUPPORTED),
         # decompression bombs
         c("bomb", "png declares 50000x50000", lambda: png_bomb_header(50_000, 50_000), TOO_LARGE),
-        c("bomb", "png declares 7000x7000", lambda: png_bomb_header(7000, 7000), TOO_LARGE),
+        # Just over the default MAX_IMAGE_PIXELS (50 million, a 48 MP phone photo fits).
+        c("bomb", "png declares 7500x7500", lambda: png_bomb_header(7500, 7500), TOO_LARGE),
+        c("bomb", "heic declares 60000x60000", lambda: heic_declaring(60_000, 60_000), TOO_LARGE),
+        c("bomb", "heic declares 7500x7500", lambda: heic_declaring(7500, 7500), TOO_LARGE),
         c("bomb", "png 6000x6000 zeros (real, 36 MP)", lambda: png_zeros(6000, 6000), NO_FACE),
         c("bomb", "png 64x64, IDAT inflates to 100 MB", png_idat_overflow, NO_FACE | UNSUPPORTED),
         c("bomb", "png zTXt inflates to 100 MB", png_text_bomb, NO_FACE | UNSUPPORTED),

@@ -329,3 +329,14 @@ def test_small_face_in_a_large_photo_is_decoded_finer(
     scales.clear()
     pipeline.process(phone_photos.upscaled(photo("person_b.jpg"), 12), PLAIN)
     assert scales == [pytest.approx(0.5, abs=0.01)]
+
+
+def test_detect_answers_in_input_pixels_for_large_photos(pipeline: PortraitPipeline, photo) -> None:
+    """The detector works on a copy of at most 1280 px; its boxes must still be in the photo's own pixels."""
+    small = np.asarray(Image.open(io.BytesIO(photo("person_b.jpg"))).convert("RGB"))
+    big = np.asarray(Image.open(io.BytesIO(phone_photos.upscaled(photo("person_b.jpg"), 12))).convert("RGB"))
+    factor = big.shape[1] / small.shape[1]
+    small_box = pipeline.detector.detect(small)[0].box
+    big_box = pipeline.detector.detect(big)[0].box
+    assert big_box.width == pytest.approx(small_box.width * factor, rel=0.05)
+    assert big_box.center[0] == pytest.approx(small_box.center[0] * factor, rel=0.03)

@@ -65,7 +65,8 @@ class FaceDetector:
 
     def detect(self, rgb: npt.NDArray[np.uint8]) -> list[DetectedFace]:
         """Upright faces only, in `rgb` pixels."""
-        return self.find_faces(rgb, turns=(0,)).faces
+        found = self.find_faces(rgb, turns=(0,))
+        return [found.face_in_source(face) for face in found.faces]
 
     def find_faces(self, rgb: npt.NDArray[np.uint8], turns: tuple[int, ...] = TURNS) -> FoundFaces:
         """Faces in the first of `turns` that shows any; `faces` are in the turned view's pixels."""

@@ -72,7 +72,7 @@ docker-gpu:
 	$(DOCKER_BUILD) --build-arg DEVICE=gpu -t facecraft:gpu -t djok/facecraft:gpu .
 
 # linux/arm64 CPU image under QEMU on an x86-64 machine, then the smoke test under emulation. Opt-in: the
-# emulated build is far too slow for every CI run (README, Platforms).
+# emulated build is far too slow for every CI run (README, Development: arm64 here).
 docker-arm64:
 	scripts/docker-arm64.sh
 

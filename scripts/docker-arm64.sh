@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the linux/arm64 CPU image on an x86-64 machine under QEMU emulation and smoke-test it there
 # (`make docker-arm64`). Opt-in, not part of CI: the emulated build takes tens of minutes (README,
-# "Platforms"). The release builds the same Dockerfile for arm64 with buildx (scripts/release.sh).
+# "Development": arm64 here). The release builds the same Dockerfile for arm64 with buildx (scripts/release.sh).
 #
 #   scripts/docker-arm64.sh            engine, QEMU, both base stand-ins, build facecraft:cpu-arm64, smoke test
 #   SKIP_BUILD=1 scripts/docker-arm64.sh   smoke-test the image built before

@@ -146,22 +146,14 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     if not contested.any():
         return trimap, False
     image = rgb.astype(np.float32)
-    height, width = rgb.shape[:2]
-    # Local colour means over 12 % of the crop need no full resolution: they are taken at a quarter and enlarged.
-    small = (max(1, width // 4), max(1, height // 4))
-    window = max(3, round(min(small) * 0.12))
+    window = max(3, round(min(rgb.shape[:2]) * 0.12))
     agreed = (trimap.interior & (salient > 0.5)).astype(np.float32)
     background = (trimap.exterior | (~trimap.interior & (salient < _ISNET_SAYS_BACKGROUND))).astype(np.float32)
-    image_small = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
 
     def local_mean(weight: FloatMask) -> tuple[npt.NDArray[np.float32], FloatMask]:
-        weight_small = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
-        total = cv2.blur(weight_small, (window, window))
-        mean = cv2.blur(image_small * weight_small[:, :, None], (window, window))
-        mean = mean / np.maximum(total, 1e-6)[:, :, None]
-        full_mean = cv2.resize(mean, (width, height), interpolation=cv2.INTER_LINEAR)
-        full_total = cv2.resize(total, (width, height), interpolation=cv2.INTER_LINEAR)
-        return np.asarray(full_mean, dtype=np.float32), np.asarray(full_total, dtype=np.float32)
+        total = cv2.blur(weight, (window, window))
+        mean = cv2.blur(image * weight[:, :, None], (window, window)) / np.maximum(total, 1e-6)[:, :, None]
+        return np.asarray(mean, dtype=np.float32), np.asarray(total, dtype=np.float32)
 
     fg_mean, fg_weight = local_mean(agreed)
     bg_mean, bg_weight = local_mean(background)

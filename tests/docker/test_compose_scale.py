@@ -5,6 +5,8 @@ No Docker engine needed; scripts/docker-ci.sh (step `scale`) starts it for real.
 
 from __future__ import annotations
 
+import ast
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,21 @@ def test_scale_services_are_hardened() -> None:
         assert svc["cap_drop"] == ["ALL"], name
         assert "no-new-privileges:true" in svc["security_opt"], name
         assert not str(svc["user"]).startswith("0"), name
+
+
+def test_python_healthchecks_import_what_exists() -> None:
+    """A healthcheck that runs `python -c` must import names the package still has: a module moved by a refactor
+    would otherwise leave every worker container unhealthy, which only the live `scale` step would notice."""
+    checked = 0
+    for name, svc in _services().items():
+        test = (svc.get("healthcheck") or {}).get("test") or []
+        if test[1:3] != ["python", "-c"]:
+            continue
+        tree = ast.parse(test[3])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("facecraft"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{name}: {node.module} has no {alias.name}"
+                checked += 1
+    assert checked, "no python healthcheck imports facecraft: the worker's check changed, update this test"

@@ -148,6 +148,18 @@ def marked_landscape() -> Image.Image:
     return image
 
 
+def red_corners(rgb: np.ndarray, *, inset: int, red: int, other: int) -> list[str]:
+    """Which corners of the decoded picture hold the marker's red (R above `red`, G and B below `other`)."""
+    last = -1 - inset
+    corners = {
+        "top-left": rgb[inset, inset],
+        "top-right": rgb[inset, last],
+        "bottom-left": rgb[last, inset],
+        "bottom-right": rgb[last, last],
+    }
+    return [name for name, pixel in corners.items() if pixel[0] > red and pixel[1] < other and pixel[2] < other]
+
+
 @pytest.mark.parametrize(
     ("orientation", "red_corner"),
     [(6, "top-right"), (8, "bottom-left")],  # 6: rotate 90 clockwise to view; 8: 90 anticlockwise
@@ -158,15 +170,7 @@ def test_exif_orientation_is_applied(orientation: int, red_corner: str) -> None:
     decoded = decode(encode(marked_landscape(), "JPEG", exif=exif, quality=95))
     assert decoded.rgb.shape == (40, 20, 3)
     assert decoded.original_size == (20, 40)
-    corners = {
-        "top-left": decoded.rgb[1, 1],
-        "top-right": decoded.rgb[1, -2],
-        "bottom-left": decoded.rgb[-2, 1],
-        "bottom-right": decoded.rgb[-2, -2],
-    }
-    for name, pixel in corners.items():
-        is_red = pixel[0] > 200 and pixel[1] < 60 and pixel[2] < 60
-        assert is_red == (name == red_corner), name
+    assert red_corners(decoded.rgb, inset=1, red=200, other=60) == [red_corner]
 
 
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
@@ -261,15 +265,8 @@ def test_heic_orientation_is_applied_once(orientation: int, red_corner: str) -> 
     exif[0x0112] = orientation
     decoded = decode(heic_bytes(marked_landscape().resize((80, 40)), exif=exif.tobytes()))
     assert decoded.rgb.shape == (80, 40, 3)
-    corners = {
-        "top-left": decoded.rgb[3, 3],
-        "top-right": decoded.rgb[3, -4],
-        "bottom-left": decoded.rgb[-4, 3],
-        "bottom-right": decoded.rgb[-4, -4],
-    }
-    for name, pixel in corners.items():
-        is_red = pixel[0] > 180 and pixel[1] < 90 and pixel[2] < 90
-        assert is_red == (name == red_corner), name
+    # HEVC is lossier than the JPEG above at this size: a wider inset and looser red.
+    assert red_corners(decoded.rgb, inset=3, red=180, other=90) == [red_corner]
 
 
 def test_heic_colour_profile_goes_through_the_profile_conversion(

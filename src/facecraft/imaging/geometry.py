@@ -92,8 +92,7 @@ class CropPlan:
 
     def map_points(self, points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """N x 2 source points in working-crop pixels."""
-        m = self.matrix
-        return np.asarray(points @ m[:, :2].T + m[:, 2], dtype=np.float32)
+        return affine_points(points, self.matrix)
 
     def context(self, left: float, top: float, right: float, bottom: float, size: tuple[int, int]) -> CropPlan:
         """A wider window around this crop, at `size` (width, height).
@@ -108,6 +107,11 @@ class CropPlan:
             [[size[0] / span_w, 0.0, -x0 * size[0] / span_w], [0.0, size[1] / span_h, -y0 * size[1] / span_h]]
         )
         return CropPlan(matrix=compose_affine(window, self.matrix), size=size, roll=self.roll)
+
+
+def affine_points(points: npt.NDArray[np.float32], matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    """N x 2 points through a 2x3 affine map."""
+    return np.asarray(points @ matrix[:, :2].T + matrix[:, 2], dtype=np.float32)
 
 
 def compose_affine(outer: npt.NDArray[np.float64], inner: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -33,7 +33,16 @@ from facecraft.imaging.compose import oval_mask, resize_alpha, resize_rgb
 from facecraft.imaging.decode import DecodedImage, decode_image
 from facecraft.imaging.enhance import enhance_photo
 from facecraft.imaging.foreground import estimate_foreground
-from facecraft.imaging.geometry import Box, CropPlan, Point, compose_affine, invert_affine, plan_crop, warp_crop
+from facecraft.imaging.geometry import (
+    Box,
+    CropPlan,
+    Point,
+    affine_points,
+    compose_affine,
+    invert_affine,
+    plan_crop,
+    warp_crop,
+)
 from facecraft.imaging.trimap import Mask, keep_connected, polygon_mask
 from facecraft.pipeline.detect import DETECTION_MAX_SIDE, DetectedFace, FaceDetector
 from facecraft.pipeline.framing import Framing, first_crop_margin, reframe
@@ -161,7 +170,7 @@ class PortraitPipeline:
             else:
                 # The face mesh, like the detector, wants the face upright: look in the detector's turned view.
                 in_view = self.eye_locator.mesh(found.view, chosen.box)
-                mesh = None if in_view is None else _mapped(in_view, found.to_source)
+                mesh = None if in_view is None else affine_points(in_view, found.to_source)
             left_eye, right_eye = eye_centres(mesh) if mesh is not None else (face.left_eye, face.right_eye)
             if math.dist(left_eye, face.left_eye) > math.dist(right_eye, face.left_eye):
                 # The mesh orders the eyes by image x; keep the detector's order, which follows the face's own
@@ -312,11 +321,6 @@ def _scaled_point(point: Point, factor: float) -> Point:
 
 def _scaled_box(box: Box, factor: float) -> Box:
     return Box(box.x * factor, box.y * factor, box.width * factor, box.height * factor)
-
-
-def _mapped(points: Landmarks, matrix: npt.NDArray[np.float64]) -> Landmarks:
-    """N x 2 points through a 2x3 affine map."""
-    return np.asarray(points @ matrix[:, :2].T + matrix[:, 2], dtype=np.float32)
 
 
 def _from_decoded(plan: CropPlan, scale: float) -> CropPlan:

@@ -62,6 +62,11 @@ class ProcessResult(BaseModel):
         "0 when upright or set right by its EXIF tag; 90, 180 or 270 for a sideways or upside-down photo "
         "without one; 30 or -30 for a strongly tilted face.",
     )
+    face_detector: str = Field(
+        "full_range",
+        description="The face detection model that found the face: `full_range` (tried first) or `short_range` "
+        "(tried when the full-range one finds none: close-ups and tight crops).",
+    )
     compliance: dict[str, Any] | None = Field(
         None,
         description="With a document preset: {standard, passed, checks: [{id, value, unit, range, passed}]}.",
@@ -83,6 +88,7 @@ class ProcessResult(BaseModel):
             warnings=list(portrait.warnings),
             compliance=compliance,
             turn_degrees=portrait.turn_degrees,
+            face_detector=portrait.face_detector,
         )
 
     @property

@@ -96,7 +96,8 @@ def require_models(models_dir: Path) -> None:
 
 
 def load_check(models_dir: Path, providers: list[str] | None = None) -> str:
-    """Build every model once, as the server will: an ISNet session and the three MediaPipe solutions.
+    """Build every model once, as the server will: an ISNet session and the MediaPipe solutions
+    (both face detection models, face mesh, selfie segmentation).
 
     Catches what a hash cannot: a broken ONNX Runtime or mediapipe install, a missing CUDA library.
     Returns the device the ISNet session really runs on ("cuda" or "cpu").
@@ -111,6 +112,7 @@ def load_check(models_dir: Path, providers: list[str] | None = None) -> str:
     try:
         built = [
             solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5),
+            solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5),
             solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True),
             solutions.selfie_segmentation.SelfieSegmentation(model_selection=0),
         ]

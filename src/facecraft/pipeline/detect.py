@@ -1,4 +1,5 @@
-"""Find faces: MediaPipe's full-range face detector (bundled in the mediapipe 0.10.21 wheel).
+"""Find faces: MediaPipe's full-range face detector, and its short-range one as a fallback (both bundled in the
+mediapipe wheel).
 
 MediaPipe solution objects keep per-graph state and are not safe to share between threads, so each
 worker thread gets its own detector (a few MB each).
@@ -7,6 +8,14 @@ The detector finds upright faces only (roughly +-25 degrees). Photos that lost t
 (scans, some exports) arrive sideways or upside down, so `find_faces` tries the detector's small copy
 turned by 90, 180 and 270 degrees, then by +-30 degrees in-plane, before giving up. Upright photos pay
 nothing for this: the turns run only when the first try finds no face.
+
+When the full-range model finds no face in any of those views, the short-range model looks at the photo as sent:
+it is made for faces that fill the frame (close-up selfies, tight crops), which the full-range model can miss.
+It looks at no turned view: its keypoints do not tell an upside-down or sideways face from an upright one (it
+reports the mouth below the eyes either way), and in turned views it fires on a coffee cup and a cat's face
+(tests/data coffee.jpg, chelsea.jpg) at 0.5-0.65. Photos the full-range model finds a face in never run it.
+Under QEMU the aarch64 mediapipe 0.10.18's full-range model finds no face at all while the short-range one does,
+so the emulated arm64 image finds upright faces only through this fallback (and no sideways ones).
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ _DETECTION_MAX_SIDE = DETECTION_MAX_SIDE
 
 # Counter-clockwise turns of the photo, tried in this order until an upright face is found.
 TURNS: tuple[int, ...] = (0, 90, 180, 270, 30, -30)
+# MediaPipe's two face detection models; the short-range one looks only when the full-range one found nothing.
+FULL_RANGE = "full_range"  # model_selection=1: faces up to about 5 m away, the default
+SHORT_RANGE = "short_range"  # model_selection=0: faces within about 2 m, filling much of the frame
 # The detector also fires on some upside-down or sideways faces; its mouth keypoint then lies beside or
 # above the eyes, and the search goes on to a turn that shows the face upright.
 _UPRIGHT_TOLERANCE = 50.0
@@ -57,11 +69,8 @@ class FaceDetector:
 
     def __init__(self, min_confidence: float = 0.5) -> None:
         self._min_confidence = min_confidence
-        self._solution: PerThread[Any] = PerThread(
-            lambda solutions: solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=min_confidence
-            )
-        )
+        self._full_range = _detection(1, min_confidence)
+        self._short_range = _detection(0, min_confidence)  # built only when the full-range model finds nothing
 
     def detect(self, rgb: npt.NDArray[np.uint8]) -> list[DetectedFace]:
         """Upright faces only, in `rgb` pixels."""
@@ -75,7 +84,7 @@ class FaceDetector:
         fallback: FoundFaces | None = None
         for turn in turns:
             view, view_to_small = _turned(small, turn)
-            faces = self._detect_in(view)
+            faces = _faces_in(self._full_range, view)
             if not faces:
                 continue
             found = FoundFaces(faces, view, turn, _compose(small_to_source, view_to_small))
@@ -85,14 +94,28 @@ class FaceDetector:
         # A face seen only at an odd angle: keep the first sighting, its eyes ordered by the mouth keypoint.
         if fallback is not None:
             return dataclasses.replace(fallback, faces=[_eyes_by_mouth(face) for face in fallback.faces])
+        if 0 in turns:  # the photo as sent: see the module docstring for why no turned view
+            faces = _faces_in(self._short_range, small)
+            if faces:
+                return FoundFaces(faces, small, 0, small_to_source, SHORT_RANGE)
         return FoundFaces([], small, 0, small_to_source)
 
-    def _detect_in(self, view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
-        height, width = view.shape[:2]
-        result = self._solution.get().process(np.ascontiguousarray(view))
-        faces = [_to_face(detection, width, height) for detection in (result.detections or [])]
-        faces = [face for face in faces if face.box.width >= 8 and face.box.height >= 8]
-        return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+def _faces_in(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
+    """The faces one detection model finds in `view`, largest first, in view pixels."""
+    height, width = view.shape[:2]
+    result = solution.get().process(np.ascontiguousarray(view))
+    faces = [_to_face(detection, width, height) for detection in (result.detections or [])]
+    faces = [face for face in faces if face.box.width >= 8 and face.box.height >= 8]
+    return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+
+def _detection(model_selection: int, min_confidence: float) -> PerThread[Any]:
+    return PerThread(
+        lambda solutions: solutions.face_detection.FaceDetection(
+            model_selection=model_selection, min_detection_confidence=min_confidence
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +126,7 @@ class FoundFaces:
     view: npt.NDArray[np.uint8]  # the small copy as turned; at most DETECTION_MAX_SIDE on a side
     turn: int  # degrees counter-clockwise the photo was turned to find the faces (0 = as sent)
     to_source: npt.NDArray[np.float64] = field(repr=False)  # 2x3: view pixel -> source pixel
+    model: str = FULL_RANGE  # which detection model found the faces: FULL_RANGE or SHORT_RANGE
 
     def point_in_source(self, point: Point) -> Point:
         m = self.to_source

@@ -71,6 +71,7 @@ class Portrait:
     photo_mask: npt.NDArray[np.float32] | None = None  # 1 where the output shows the photo, 0 beyond its edge
     framing: Framing | None = None  # with a document preset: the head as framed, for the compliance report
     turn_degrees: int = 0  # turn (counter-clockwise) the detector needed to find the face: 0, 90, 180, 270, +-30
+    face_detector: str = "full_range"  # the detection model that found the face: "full_range" or "short_range"
     to_output: npt.NDArray[np.float64] | None = None  # 2x3 affine map from input pixels to output pixels
 
     @property
@@ -202,7 +203,7 @@ class PortraitPipeline:
         with watch.stage("matte"):
             context = self._context(image.rgb, decoded_plan) if self.matter.uses_isnet(options.matting) else None
         input_size, scale = image.original_size, image.scale
-        face_count, turn = len(found.faces), found.turn
+        face_count, turn, face_detector = len(found.faces), found.turn, found.model
         # Only the document framing cuts from the photo again; otherwise it goes now, before the matte runs.
         kept_photo = image if document is not None else None
         del image, found
@@ -263,6 +264,7 @@ class PortraitPipeline:
             photo_mask=resize_alpha(inside, options.width, options.height),
             framing=framing,
             turn_degrees=turn,
+            face_detector=face_detector,
             to_output=np.diag([*to_output.astype(np.float64), 1.0])[:2, :2] @ plan.matrix,
         )
 

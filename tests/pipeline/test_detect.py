@@ -1,0 +1,104 @@
+"""The face detector: MediaPipe's full-range model first, its short-range model on the same view when that finds
+nothing (close-ups and tight crops), on the real bundled models and real photos."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PIL import Image
+
+from facecraft.pipeline.detect import DETECTION_MAX_SIDE, FULL_RANGE, SHORT_RANGE, FaceDetector
+from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.portrait import PortraitPipeline
+
+PLAIN = PortraitOptions(use_oval_mask=False, enhance_face=False, enhance_photo=False)
+
+# Close-ups cut from the test photos (x, y, width, height): the face fills the frame, and the full-range model finds
+# no face in any view of them (the short-range search runs only then, so `model == SHORT_RANGE` shows it).
+CLOSE_UPS = {
+    "astronaut.jpg": (183, 72, 94, 94),  # 0.9 times the detected face's side
+    "grace_hopper.jpg": (186, 143, 170, 170),  # 0.85 times
+}
+
+
+def _rgb(data: bytes) -> npt.NDArray[np.uint8]:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.uint8)
+
+
+def _close_up(photo: Any, name: str) -> npt.NDArray[np.uint8]:
+    x, y, w, h = CLOSE_UPS[name]
+    return np.ascontiguousarray(_rgb(photo(name))[y : y + h, x : x + w])
+
+
+def test_upright_photo_is_found_by_the_full_range_model_alone(photo) -> None:
+    detector = FaceDetector()
+    found = detector.find_faces(_rgb(photo("grace_hopper.jpg")))
+    assert len(found.faces) == 1 and found.turn == 0 and found.model == FULL_RANGE
+    # No extra cost: the short-range model was never even built on this thread.
+    assert getattr(detector._short_range._local, "solution", None) is None
+
+
+@pytest.mark.parametrize("name", sorted(CLOSE_UPS))
+def test_close_up_missed_by_full_range_is_found_by_short_range(photo, name: str) -> None:
+    crop = _close_up(photo, name)
+    found = FaceDetector().find_faces(crop)
+    assert found.model == SHORT_RANGE and found.turn == 0
+    assert len(found.faces) == 1
+    face = found.faces[0]
+    assert face.score >= 0.5 and face.is_upright()
+    # The face fills most of the crop; its eyes are in the upper half and the mouth below them.
+    assert face.box.width > 0.5 * crop.shape[1]
+    assert all(eye[1] < crop.shape[0] / 2 for eye in (face.left_eye, face.right_eye))
+
+
+def test_short_range_looks_only_at_the_photo_as_sent(photo) -> None:
+    """Its keypoints cannot tell upside down from upright, so a close-up turned over is not found upside down."""
+    upside_down = np.ascontiguousarray(np.rot90(_close_up(photo, "grace_hopper.jpg"), k=2))
+    found = FaceDetector().find_faces(upside_down)
+    assert not found.faces or found.turn == 180
+
+
+@pytest.mark.parametrize("name", sorted(CLOSE_UPS))
+def test_short_range_faces_are_in_source_pixels(photo, name: str) -> None:
+    """A large close-up is detected on a reduced copy; the short-range face comes back in the photo's pixels."""
+    crop = _close_up(photo, name)
+    factor = math.ceil(1400 / crop.shape[0])
+    big = np.asarray(cv2.resize(crop, (crop.shape[1] * factor, crop.shape[0] * factor), interpolation=cv2.INTER_CUBIC))
+    assert max(big.shape[:2]) > DETECTION_MAX_SIDE
+    detector = FaceDetector()
+    found = detector.find_faces(big)
+    assert found.model == SHORT_RANGE and len(found.faces) == 1
+    scale = big.shape[1] / found.view.shape[1]
+    assert scale > 1
+    in_view, in_source = found.faces[0], detector.detect(big)[0]
+    for view_point, source_point in (
+        (in_view.box.center, in_source.box.center),
+        (in_view.left_eye, in_source.left_eye),
+        (in_view.right_eye, in_source.right_eye),
+    ):
+        assert source_point == pytest.approx((scale * view_point[0], scale * view_point[1]), abs=1)
+    assert in_source.box.width == pytest.approx(scale * in_view.box.width, abs=1)
+    # And it is the crop's face, scaled: the same place within a few per cent of the face's size.
+    small_face = detector.detect(crop)[0]
+    tolerance = 0.06 * in_source.box.width
+    for ours, theirs in ((in_source.box.center, small_face.box.center), (in_source.left_eye, small_face.left_eye)):
+        assert abs(ours[0] - factor * theirs[0]) < tolerance and abs(ours[1] - factor * theirs[1]) < tolerance
+
+
+@pytest.mark.parametrize("name", ["coffee.jpg", "chelsea.jpg"])
+def test_photos_without_a_person_stay_faceless_with_the_fallback(photo, name: str) -> None:
+    assert FaceDetector().find_faces(_rgb(photo(name))).faces == []
+
+
+def test_result_says_which_model_found_the_face(pipeline: PortraitPipeline, photo) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(_close_up(photo, "grace_hopper.jpg")).save(buffer, "PNG")
+    close_up = pipeline.process(buffer.getvalue(), PLAIN)
+    assert close_up.face_detector == SHORT_RANGE and close_up.face_count == 1 and close_up.turn_degrees == 0
+    assert pipeline.process(photo("grace_hopper.jpg"), PLAIN).face_detector == FULL_RANGE

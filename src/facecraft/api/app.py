@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.include_router(routes_jobs.router)
     routes_web.install_web(app)  # the page at / (and /static), GET /api/v1/presets
 
-    # Added innermost first: body limit, then key check, then CORS, then the request log outermost.
+    # Added innermost first (after install_error_handlers' UnexpectedErrorMiddleware): body limit, then
+    # key check, then CORS, then the request log outermost.
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     install_security(app, settings)
     app.add_middleware(RequestLogMiddleware, metrics=state.metrics)

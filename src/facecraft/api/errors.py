@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facecraft.errors import FacecraftError
 
@@ -114,8 +115,45 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     return error_response("internal_error", "Internal server error.", 500)
 
 
+class UnexpectedErrorMiddleware:
+    """Answers a bug with the 500 `internal_error` body and keeps the connection open.
+
+    Starlette's own last-resort handler (ServerErrorMiddleware) sends the same 500 but then re-raises,
+    and uvicorn closes the keep-alive connection, so a client that reuses it gets a reset on its next
+    request. Here the error is answered and swallowed, unless the response had already started, when
+    the only honest thing left is to let the server drop the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if started:
+                raise
+            log.error("unhandled error on %s %s", scope["method"], scope["path"][:200], exc_info=exc)
+            response = error_response("internal_error", "Internal server error.", 500)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FacecraftError, _facecraft_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    # Innermost middleware: answers bugs from the routes; the handler below is the backstop for a bug in
+    # another middleware (Starlette calls it from its outermost layer, which then closes the connection).
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_exception_handler(Exception, _unexpected_handler)

@@ -71,6 +71,11 @@ def test_webp_is_stored_when_asked(backend_client: httpx.Client, photo: Photo) -
     assert body["download_url"] == body["webp_url"]
     job = backend_client.get(f"/api/v1/jobs/{body['job_id']}").json()
     assert job["formats"] == ["jpg", "png", "webp"] and job["expires_at"] > job["created_at"]
+    # The job repeats the answer it was made with (embedded: job.json; queue mode: the worker's record).
+    assert job["status"] == "completed" and job["result"] == body["result"]
+    assert {key: job[key] for key in ("download_url", "png_url", "jpg_url", "webp_url")} == {
+        key: body[key] for key in ("download_url", "png_url", "jpg_url", "webp_url")
+    }
 
 
 def test_omitted_fields_take_the_operator_defaults(start_server: Callable[..., LiveServer], photo: Photo) -> None:

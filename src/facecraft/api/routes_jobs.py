@@ -70,7 +70,8 @@ async def download_item(state: State, job_id: str, item: str, fmt: str) -> Respo
 @router.get("/jobs/{job_id}", response_model=JobResponse, responses=_MISSING)
 async def describe_job(state: State, job_id: str) -> JobResponse:
     """A job's results; for jobs from POST /jobs also `status`: queued, running (with `stage`),
-    done (with `urls`) or failed (with `error.code`). Jobs from /process report `completed`."""
+    done (with `urls`) or failed (with `error.code`). Jobs from /process report `completed`; a single
+    photo's job (from /process or a done POST /jobs) also repeats the answer's `result` and URLs."""
     _check(job_id)
     status = await state.runner.job_status(job_id)
     if status is not None and (status.is_async or status.state != "done"):
@@ -78,7 +79,12 @@ async def describe_job(state: State, job_id: str) -> JobResponse:
     info = await asyncio.to_thread(state.store.describe, job_id)
     if info is None:
         raise NotFoundError("Job not found.")
+    answer: dict[str, Any] = {}
+    if info.result is not None:
+        result = ProcessResult.model_validate(info.result)
+        answer = {"result": result, **result_urls(job_id, result.output_format, info.formats)}
     return JobResponse(
+        **answer,
         job_id=job_id,
         kind=info.kind,
         created_at=info.created_at,

@@ -80,7 +80,9 @@ class JobResponse(BaseModel):
     error: dict[str, str] | None = Field(None, description="When `failed`: {code, message}.")
     attempts: int | None = Field(None, description="Times a worker started the job (more than 1 after a crash).")
     # Once an async job is `done`: the same fields as the answer of POST /api/v1/process.
-    result: ProcessResult | None = Field(None, description="When a job from POST /jobs is `done`: as from /process.")
+    result: ProcessResult | None = Field(
+        None, description="A single photo's summary, as in the /process answer (POST /jobs: once `done`)."
+    )
     download_url: str | None = Field(None, description="When `done`: the output in the requested output_format.")
     png_url: str | None = None
     jpg_url: str | None = Field(None, description="Null when no JPEG fits max_kb (and another format was asked).")

@@ -140,7 +140,7 @@ def process_and_store(
 ) -> tuple[str, Outcome]:
     """A single request: the job is created only once every format is encoded (no empty jobs)."""
     outcome = process_photo(pipeline, data, options, stored_formats(options))
-    job_id = store.create("single")
+    job_id = store.create("single", result=outcome.result.model_dump(mode="json"))
     try:
         store_outcome(store, job_id, outcome)
     except BaseException:

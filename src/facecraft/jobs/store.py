@@ -5,7 +5,7 @@ under the output directory. A Redis- or object-store-backed class can implement 
 later without the routes changing. Every name under a job folder is built here from a validated id,
 a fixed artefact name and an integer item index: nothing a client typed is ever part of a path.
 
-    <output_dir>/<job_id>/job.json              kind, created, expires, items
+    <output_dir>/<job_id>/job.json              kind, created, expires, items; a single photo's result summary
     <output_dir>/<job_id>/result.<fmt>          single-image results (png, jpg, webp)
     <output_dir>/<job_id>/items/<n>/result.<fmt>  batch item n
     <output_dir>/<job_id>/results.zip           batch archive
@@ -52,6 +52,7 @@ class JobInfo:
     expires_at: float
     formats: list[str] = field(default_factory=list)  # artefacts stored at job level
     items: dict[int, list[str]] = field(default_factory=dict)  # batch item -> artefacts
+    result: dict[str, Any] | None = None  # a single photo's summary, as the /process answer's `result`
 
 
 def _raise_unless_missing(_function: Any, _path: str, exc_info: Any) -> None:
@@ -63,7 +64,8 @@ class JobStore(ABC):
     """Create a job, store and fetch its artefacts, describe, delete and expire it."""
 
     @abstractmethod
-    def create(self, kind: str, item_count: int = 0) -> str: ...
+    def create(self, kind: str, item_count: int = 0, *, result: dict[str, Any] | None = None) -> str:
+        """A new job; `result` is a single photo's summary, kept so GET /jobs/{id} can repeat it."""
 
     @abstractmethod
     def put_result(self, job_id: str, artefact: str, data: bytes, item: int | None = None) -> None: ...
@@ -102,11 +104,12 @@ class FileJobStore(JobStore):
             return None
         return job_dir / "items" / str(item) / name
 
-    def create(self, kind: str, item_count: int = 0) -> str:
+    def create(self, kind: str, item_count: int = 0, *, result: dict[str, Any] | None = None) -> str:
         job_id = new_job_id()
         job_dir = self.root / job_id
         now = time.time()
-        meta = {"kind": kind, "created_at": now, "expires_at": now + self.ttl_seconds, "items": item_count}
+        meta: dict[str, Any] = {"kind": kind, "created_at": now, "expires_at": now + self.ttl_seconds}
+        meta |= {"items": item_count, **({"result": result} if result is not None else {})}
         with storage_errors():
             job_dir.mkdir(parents=True)  # no exist_ok: a collision of 128 random bits is a bug worth seeing
             try:
@@ -149,7 +152,9 @@ class FileJobStore(JobStore):
         for index in range(int(meta.get("items", 0))):
             present = [a for a in ("png", "jpg", "webp") if (job_dir / "items" / str(index) / f"result.{a}").is_file()]
             items[index] = present
-        return JobInfo(job_id, str(meta["kind"]), float(meta["created_at"]), float(meta["expires_at"]), formats, items)
+        result = meta.get("result") if isinstance(meta.get("result"), dict) else None
+        created, expires = float(meta["created_at"]), float(meta["expires_at"])
+        return JobInfo(job_id, str(meta["kind"]), created, expires, formats, items, result)
 
     def delete(self, job_id: str) -> bool:
         job_dir = self._job_dir(job_id)

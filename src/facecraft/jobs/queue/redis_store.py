@@ -123,10 +123,19 @@ class RedisJobStore(JobStore):
         self.client = client
         self.ttl_seconds = int(ttl_seconds)
 
-    def create(self, kind: str, item_count: int = 0, *, fields: dict[str, str] | None = None) -> str:
+    def create(
+        self,
+        kind: str,
+        item_count: int = 0,
+        *,
+        result: dict[str, Any] | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> str:
         job_id = new_job_id()
         now = time.time()
         fields = fields or {}
+        if result is not None:
+            fields = {**fields, "meta": json.dumps({"result": result})}
         mapping: dict[Any, Any] = {
             "kind": kind,
             "created_at": repr(now),
@@ -185,6 +194,8 @@ class RedisJobStore(JobStore):
             index: [f for f in fields.get(f"item:{index}", "").split(",") if f]
             for index in range(int(fields.get("items", "0")))
         }
+        # The worker records a photo's outcome (with its result summary) in the job's `meta` field.
+        result = json.loads(fields["meta"]).get("result") if fields.get("meta") else None
         return JobInfo(
             job_id,
             fields.get("kind", "single"),
@@ -192,6 +203,7 @@ class RedisJobStore(JobStore):
             float(fields.get("expires_at", "0")),
             sorted(formats),
             items,
+            result if isinstance(result, dict) else None,
         )
 
     def status(self, job_id: str) -> JobStatus | None:

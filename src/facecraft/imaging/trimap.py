@@ -32,13 +32,51 @@ def disk(radius: int) -> npt.NDArray[np.uint8]:
 def erode(mask: Mask, radius: int) -> Mask:
     if radius < 1:
         return mask
+    if radius >= _ROWWISE_FROM:
+        # OpenCV's erode counts pixels beyond the border as set, so its complement is a dilation that counts
+        # them as clear, which is what _dilate_by_rows does.
+        return ~_dilate_by_rows(~mask, radius)
     return np.asarray(cv2.erode(mask.astype(np.uint8), disk(radius)), dtype=bool)
 
 
 def dilate(mask: Mask, radius: int) -> Mask:
     if radius < 1:
         return mask
+    if radius >= _ROWWISE_FROM:
+        return _dilate_by_rows(mask, radius)
     return np.asarray(cv2.dilate(mask.astype(np.uint8), disk(radius)), dtype=bool)
+
+
+# From this radius on, the row-by-row dilation below is faster than OpenCV's with the disk as its kernel.
+_ROWWISE_FROM = 8
+
+
+def _dilate_by_rows(mask: Mask, radius: int) -> Mask:
+    """cv2.dilate(mask, disk(radius)), bit for bit, in O(radius) passes instead of O(radius^2).
+
+    OpenCV visits every element of a non-rectangular kernel: a 105 px disk (the trimap's reach on a 648 px
+    crop) cost ~80 ms. The disk is symmetric and each of its rows is one run of pixels centred on the middle
+    column, so the dilation is the union, over the disk's rows, of the mask widened by that row's half-width
+    (1-D dilations, each grown from the previous one) and shifted by the row's offset.
+    """
+    half_widths = disk(radius).sum(axis=1) // 2
+    source = mask.astype(np.uint8)
+    height = source.shape[0]
+    out = np.zeros_like(source)
+    widened, width = source, 0
+    for row in sorted(range(2 * radius + 1), key=lambda index: int(half_widths[index])):
+        shift = row - radius
+        if abs(shift) >= height:
+            continue
+        if half_widths[row] > width:
+            grow = int(half_widths[row]) - width
+            widened = np.asarray(cv2.dilate(widened, np.ones((1, 2 * grow + 1), np.uint8)), dtype=np.uint8)
+            width = int(half_widths[row])
+        if shift >= 0:
+            np.maximum(out[: height - shift], widened[shift:], out=out[: height - shift])
+        else:
+            np.maximum(out[-shift:], widened[: height + shift], out=out[-shift:])
+    return out.astype(bool)
 
 
 def polygon_mask(shape: tuple[int, int], polygon: npt.NDArray[np.float32]) -> Mask:

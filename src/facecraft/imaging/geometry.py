@@ -188,20 +188,52 @@ def warp_crop(rgb: npt.NDArray[np.uint8], plan: CropPlan) -> tuple[npt.NDArray[n
     source = rgb
     scale = math.hypot(matrix[0, 0], matrix[0, 1])
     if scale < 0.5:
-        # Large reductions alias in warpAffine; shrink with area averaging first, then warp the rest.
-        shrink = scale * 2
-        height, width = rgb.shape[:2]
-        shrunk_size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
-        source = np.asarray(cv2.resize(rgb, shrunk_size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-        sx = source.shape[1] / width
-        sy = source.shape[0] / height
-        matrix = matrix @ np.array([[1 / sx, 0, 0], [0, 1 / sy, 0], [0, 0, 1]])
+        # Large reductions alias in warpAffine: average blocks of `factor` x `factor` pixels first (OpenCV's
+        # fast integer INTER_AREA), then warp the rest at 0.5-1x. Only the part of the photo the crop shows is
+        # averaged: a 12 MP photo's whole frame cost ~0.1 s per crop, the face's surroundings a fraction.
+        factor = math.ceil(0.5 / scale)
+        source, to_source = _block_average(rgb, plan, factor)
+        matrix = compose_affine(matrix, to_source)
     size = plan.size
     crop = cv2.warpAffine(
         source, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=NEUTRAL_FILL
     )
-    valid = _inside_mask(matrix, size, (source.shape[1], source.shape[0]))
-    return np.asarray(crop, dtype=np.uint8), valid
+    return np.asarray(crop, dtype=np.uint8), inside_mask(plan, (rgb.shape[1], rgb.shape[0]))
+
+
+def inside_mask(plan: CropPlan, source_size: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """Where the crop shows a photo of `source_size` (width, height): 1 inside, 0 beyond its border."""
+    return _inside_mask(plan.matrix, plan.size, source_size)
+
+
+def _block_average(
+    rgb: npt.NDArray[np.uint8], plan: CropPlan, factor: int
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
+    """The photo around the crop, shrunk by averaging `factor` x `factor` blocks, and the 2x3 map from its pixels
+    to the photo's (pixel centres: block (0, 0) is centred at (factor - 1) / 2 past the region's corner)."""
+    height, width = rgb.shape[:2]
+    corners = cv2.transform(
+        np.array([[[0.0, 0.0], [plan.size[0], 0.0], [0.0, plan.size[1]], [plan.size[0], plan.size[1]]]]),
+        invert_affine(plan.matrix),
+    )[0]
+    pad = 4 * factor  # bicubic taps two shrunk pixels beyond the footprint; two more for rounding
+    x0 = min(width, max(0, math.floor(corners[:, 0].min()) - pad))
+    y0 = min(height, max(0, math.floor(corners[:, 1].min()) - pad))
+    x1 = min(width, math.ceil(corners[:, 0].max()) + pad)
+    y1 = min(height, math.ceil(corners[:, 1].max()) + pad)
+    if x1 <= x0 or y1 <= y0:  # the crop shows none of the photo: warp the photo as it is, all of it is fill
+        return rgb, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    # Whole blocks only, so that OpenCV takes its exact integer-factor path; at the photo's edge the last
+    # block is completed by repeating the edge pixels rather than dropping up to factor - 1 columns of photo.
+    blocks_w, blocks_h = -(-(x1 - x0) // factor), -(-(y1 - y0) // factor)
+    region = rgb[y0 : min(height, y0 + blocks_h * factor), x0 : min(width, x0 + blocks_w * factor)]
+    short_h, short_w = blocks_h * factor - region.shape[0], blocks_w * factor - region.shape[1]
+    if short_h or short_w:
+        region = np.asarray(cv2.copyMakeBorder(region, 0, short_h, 0, short_w, cv2.BORDER_REPLICATE), np.uint8)
+    shrunk = cv2.resize(region, (blocks_w, blocks_h), interpolation=cv2.INTER_AREA)
+    offset = (factor - 1) / 2
+    to_source = np.array([[factor, 0.0, x0 + offset], [0.0, factor, y0 + offset]])
+    return np.asarray(shrunk, dtype=np.uint8), to_source
 
 
 def _inside_mask(

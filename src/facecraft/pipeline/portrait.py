@@ -39,6 +39,7 @@ from facecraft.imaging.geometry import (
     Point,
     affine_points,
     compose_affine,
+    inside_mask,
     invert_affine,
     plan_crop,
     warp_crop,
@@ -276,7 +277,7 @@ class PortraitPipeline:
         """
         height, width = self.matter.isnet_size
         window_plan = plan.context(*CONTEXT_MARGINS, size=(width, height))
-        window, inside = warp_crop(rgb, window_plan)
+        inside = inside_mask(window_plan, (rgb.shape[1], rgb.shape[0]))
         rows, cols = np.flatnonzero(inside.max(axis=1) > 0.5), np.flatnonzero(inside.max(axis=0) > 0.5)
         if len(rows) and len(cols) and (len(rows) < height or len(cols) < width):
             x0, x1, y0, y1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
@@ -284,7 +285,7 @@ class PortraitPipeline:
                 [[width / (x1 - x0), 0, -x0 * width / (x1 - x0)], [0, height / (y1 - y0), -y0 * height / (y1 - y0)]]
             )
             window_plan = CropPlan(compose_affine(trim, window_plan.matrix), window_plan.size, window_plan.roll)
-            window, _ = warp_crop(rgb, window_plan)
+        window, _ = warp_crop(rgb, window_plan)
         return ContextWindow(window, compose_affine(plan.matrix, invert_affine(window_plan.matrix)))
 
 

@@ -287,6 +287,17 @@ def test_heic_colour_profile_goes_through_the_profile_conversion(
     assert seen and seen[0], "the HEIC's embedded profile must reach the sRGB conversion, as a JPEG's does"
 
 
+@pytest.mark.parametrize("size", [(81, 43), (640, 480)])
+def test_heic_decodes_to_the_same_pixels_as_pillow(astronaut: npt.NDArray[np.uint8], size: tuple[int, int]) -> None:
+    """The HEIC path reads libheif's buffer directly (no copies through Pillow); odd widths have padded rows."""
+    data = heic_bytes(Image.fromarray(astronaut).resize(size))
+    with Image.open(io.BytesIO(data)) as image:
+        expected = np.asarray(image.convert("RGB"))
+    decoded = decode(data)
+    assert decoded.rgb.flags.c_contiguous and decoded.rgb.dtype == np.uint8
+    assert np.array_equal(decoded.rgb, expected)
+
+
 def test_heic_pixel_limit_is_checked_before_decoding() -> None:
     data = heic_bytes(Image.new("RGB", (640, 480), (90, 120, 150)))
     tracemalloc.start()

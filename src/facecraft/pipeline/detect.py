@@ -79,8 +79,7 @@ class FaceDetector:
 
     def find_faces(self, rgb: npt.NDArray[np.uint8], turns: tuple[int, ...] = TURNS) -> FoundFaces:
         """Faces in the first of `turns` that shows any; `faces` are in the turned view's pixels."""
-        small = _small_copy(rgb)
-        small_to_source = _scaling(rgb, small)
+        small, small_to_source = _small_copy(rgb)
         fallback: FoundFaces | None = None
         for turn in turns:
             view, view_to_small = _turned(small, turn)
@@ -173,20 +172,32 @@ def _eyes_by_mouth(face: DetectedFace) -> DetectedFace:
     return dataclasses.replace(face, left_eye=left, right_eye=right)
 
 
-def _small_copy(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+def _small_copy(rgb: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
+    """The photo at most DETECTION_MAX_SIDE on a side, and the 2x3 map from its pixels to the photo's."""
     height, width = rgb.shape[:2]
     scale = min(1.0, _DETECTION_MAX_SIDE / max(height, width))
     if scale >= 1.0:
-        return rgb
+        return rgb, _scaling((width, height), rgb)
     # At least 1 px: a 40000x1 strip would otherwise round to 0 rows and make OpenCV throw.
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    factor = int(1 / scale)
+    if factor >= 2 and height >= 2 * factor and width >= 2 * factor:
+        # A full-size decode (HEIC, PNG; a JPEG comes DCT-scaled): average whole factor x factor blocks first,
+        # OpenCV's fast integer path (a 12 MP frame: ~10 ms instead of ~45 ms), then area-resize the rest. The
+        # last factor - 1 columns and rows at most are left out, and the map says so.
+        width, height = width // factor * factor, height // factor * factor
+        blocks = cv2.resize(rgb[:height, :width], (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(blocks, small_size, interpolation=cv2.INTER_AREA)
+    else:
+        small = cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA)
+    shrunk = np.asarray(small, dtype=np.uint8)
+    return shrunk, _scaling((width, height), shrunk)
 
 
-def _scaling(rgb: npt.NDArray[np.uint8], small: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-    """2x3: small-copy pixel -> source pixel."""
-    sx = rgb.shape[1] / small.shape[1]
-    sy = rgb.shape[0] / small.shape[0]
+def _scaling(shown: tuple[int, int], small: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """2x3: small-copy pixel -> source pixel, where the small copy shows the source's first `shown` (w, h) pixels."""
+    sx = shown[0] / small.shape[1]
+    sy = shown[1] / small.shape[0]
     return np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
 
 

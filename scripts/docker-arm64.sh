@@ -20,6 +20,8 @@ BASE_IMAGE=${BASE_IMAGE:-facecraft-base:3.11-slim-arm64}
 BUILD_BASE_IMAGE=${BUILD_BASE_IMAGE:-python:3.11-slim}
 # Under emulation the models load several times slower than natively: give /ready more time.
 export READY_TIMEOUT=${READY_TIMEOUT:-900}
+# and each request (the first photo builds the matte's ISNet session and runs it under emulation)
+export REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-900}
 
 scripts/docker-engine.sh
 eval "$(scripts/docker-engine.sh env)"

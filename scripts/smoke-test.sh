@@ -7,7 +7,8 @@
 #
 # Checks: /health 200, then /ready 200 (within READY_TIMEOUT s, default 180); tests/data/astronaut.jpg
 # through /api/v1/process/quick with size=256 gives a valid 256x256 PNG; tests/data/coffee.jpg (no face)
-# gives HTTP 422 with error code "no_face". Only the container this script started is ever touched.
+# gives HTTP 422 with error code "no_face" (each request may take REQUEST_TIMEOUT s, default 120). Only the container
+# this script started is ever touched.
 # Needs only docker, python3 (stdlib) on the host; no curl, no `file`. Exit 0 = pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     break
     ;;
   -h | --help)
-    sed -n '2,12p' "$0"
+    sed -n '2,13p' "$0"
     exit 0
     ;;
   *)
@@ -88,7 +89,7 @@ if os.environ.get("FACECRAFT_API_KEY"):
 request = urllib.request.Request(url + path, data=data, headers=headers, method=method)
 out = os.path.join(tmp, "body")
 try:
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with urllib.request.urlopen(request, timeout=float(os.environ.get("REQUEST_TIMEOUT", "120"))) as response:
         status, body = response.status, response.read()
 except urllib.error.HTTPError as exc:
     status, body = exc.code, exc.read()

@@ -76,6 +76,42 @@ def test_mediapipe_lock_pins_one_version_per_platform() -> None:
     assert len(blocks) == 2 and all(block.count("--hash=sha256:") >= 1 for block in blocks)
 
 
+# onnxruntime-1.23.2-cp311-cp311-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl, fetched with `pip download
+# --platform manylinux_2_28_aarch64 --only-binary=:all: --python-version 3.11 --no-deps onnxruntime==1.23.2` and
+# hashed on 2026-11-29: the wheel the arm64 image installs (scripts/lock.sh checks every aarch64 line that way).
+ONNXRUNTIME_AARCH64_CP311 = "bbfd2fca76c855317568c1b36a885ddea2272c13cb0e395002c402f2360429a6"
+
+
+def _lock_blocks(text: str) -> dict[str, list[str]]:
+    """`name==version[ ; marker]` -> the sha256 values listed under it."""
+    blocks: dict[str, list[str]] = {}
+    for block in re.split(r"^(?=[A-Za-z0-9._-]+==)", text, flags=re.M)[1:]:
+        head = block.splitlines()[0].rstrip(" \\")
+        blocks[head] = re.findall(r"--hash=sha256:([0-9a-f]{64})", block)
+    return blocks
+
+
+def test_runtime_lock_pins_one_onnxruntime_per_platform() -> None:
+    # 1.32's aarch64 wheel dies on import under QEMU 7.2 (requirements/onnxruntime-aarch64.in): aarch64 gets the
+    # version that file names, everything else runtime.in's; each hash-pinned, and marked so pip skips the other.
+    blocks = _lock_blocks((REPO_ROOT / "requirements" / "runtime.lock").read_text())
+    pinned = (REPO_ROOT / "requirements" / "onnxruntime-aarch64.in").read_text()
+    aarch64 = re.findall(r"^onnxruntime==([\d.]+)$", pinned, re.M)
+    assert aarch64 == ["1.23.2"]
+    ort = {head: hashes for head, hashes in blocks.items() if head.startswith("onnxruntime==")}
+    markers = sorted(head.partition(" ; ")[2] for head in ort)
+    assert markers == ['platform_machine != "aarch64"', 'platform_machine == "aarch64"'], list(ort)
+    assert all(ort.values())
+    assert ONNXRUNTIME_AARCH64_CP311 in ort['onnxruntime==1.23.2 ; platform_machine == "aarch64"']
+    # The aarch64-only lines (ONNX Runtime 1.23.2's own dependencies) carry hashes too, and on each platform
+    # every package is pinned once.
+    assert all(hashes for head, hashes in blocks.items() if 'platform_machine == "aarch64"' in head)
+    for machine in ("x86_64", "aarch64"):
+        skipped = 'platform_machine != "aarch64"' if machine == "aarch64" else 'platform_machine == "aarch64"'
+        names = [head.split("==")[0] for head in blocks if skipped not in head]
+        assert len(names) == len(set(names)), (machine, sorted(names))
+
+
 def test_source_here_names_the_aarch64_mediapipe() -> None:
     detector = get_model("face_detection_full_range")
     assert source_here(detector, "aarch64") == "pypi:mediapipe==0.10.18"

@@ -106,7 +106,14 @@ def component_of(mask: Mask, seed: Mask) -> Mask:
     if count <= 1:
         return mask & seed
     kept = np.unique(labels[seed & mask])
-    return np.isin(labels, kept[kept > 0])
+    return _labelled(labels, count, kept[kept > 0])
+
+
+def _labelled(labels: npt.ArrayLike, count: int, wanted: npt.NDArray[np.int32]) -> Mask:
+    """np.isin(labels, wanted) by table look-up: isin sorts every pixel's label (~8 ms at 648x648)."""
+    table = np.zeros(count, dtype=bool)
+    table[wanted] = True
+    return np.asarray(table[np.asarray(labels)], dtype=bool)
 
 
 def keep_connected(alpha: FloatMask, seed: Mask, threshold: float = 0.02) -> tuple[FloatMask, int]:
@@ -119,7 +126,7 @@ def keep_connected(alpha: FloatMask, seed: Mask, threshold: float = 0.02) -> tup
     visible = (alpha > threshold).astype(np.uint8)
     count, labels = cv2.connectedComponents(visible, connectivity=8)
     kept = np.unique(labels[seed & (visible > 0)])
-    keep = np.isin(labels, kept[kept > 0])
+    keep = _labelled(labels, count, kept[kept > 0])
     dropped = count - 1 - int(np.count_nonzero(kept))
     alpha = np.where(keep, alpha, np.float32(0.0)).astype(np.float32)
     opaque = alpha > 0.5

@@ -32,11 +32,17 @@ def guided_filter(guide_gray: FloatImage, src: FloatImage, radius: int, eps: flo
     def box_mean(image: FloatImage) -> FloatImage:
         return np.asarray(cv2.boxFilter(image, cv2.CV_32F, window, borderType=cv2.BORDER_REFLECT))
 
+    # The textbook sequence, in place where a temporary would be a fresh image-sized array (same bits).
     mean_guide = box_mean(guide)
     mean_source = box_mean(source)
-    variance = box_mean(guide * guide) - mean_guide * mean_guide
-    covariance = box_mean(guide * source) - mean_guide * mean_source
-    slope = covariance / (variance + np.float32(eps))
-    offset = mean_source - slope * mean_guide
-    filtered = box_mean(slope) * guide + box_mean(offset)
-    return np.clip(filtered, float(source.min()), float(source.max())).astype(np.float32)
+    variance = box_mean(guide * guide)
+    variance -= mean_guide * mean_guide
+    covariance = box_mean(guide * source)
+    covariance -= mean_guide * mean_source
+    variance += np.float32(eps)
+    slope = np.divide(covariance, variance, out=covariance)
+    offset = np.subtract(mean_source, slope * mean_guide, out=mean_source)
+    filtered = box_mean(slope)
+    filtered *= guide
+    filtered += box_mean(offset)
+    return np.clip(filtered, float(source.min()), float(source.max()), out=filtered)

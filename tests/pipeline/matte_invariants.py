@@ -153,6 +153,41 @@ def swap_run(
     return Swap(iou, spill)
 
 
+@dataclass
+class FramingAgreement:
+    """A document-framed matte against the reference framing of the same photo, over the pixels both show."""
+
+    extra: float  # alpha mass the document frame adds where the reference has less (old background kept)
+    lost: float  # alpha mass it drops where the reference has more (subject lost)
+
+
+def framing_agreement(framed: Portrait, reference: Portrait) -> FramingAgreement:
+    """Map `reference`'s alpha into `framed`'s output frame (through both runs' input-to-output maps) and
+    compare them where both frames show the photo, as shares of the reference's alpha mass there.
+
+    Whether a pixel of the photo is the person does not depend on how the photo is framed, so this needs no
+    ground truth: a matte that keeps a band of the old background in one framing and not in the other shows
+    up as `extra`. The reference is the ordinary face-box framing (the `square` preset's), whose tighter crop
+    the matte was tuned on.
+    """
+    assert framed.to_output is not None and reference.to_output is not None
+    assert framed.photo_mask is not None
+    height, width = framed.alpha.shape
+    to_framed = np.vstack([framed.to_output, [0.0, 0.0, 1.0]]) @ np.linalg.inv(
+        np.vstack([reference.to_output, [0.0, 0.0, 1.0]])
+    )
+    matrix = np.asarray(to_framed[:2], dtype=np.float64)
+    mapped = cv2.warpAffine(reference.alpha, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    covered = cv2.warpAffine(np.ones_like(reference.alpha), matrix, (width, height), flags=cv2.INTER_LINEAR) > 0.99
+    # Leave out the reference frame's own rim (resampling blends it) and everything beyond the photo.
+    covered = cv2.erode(covered.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & (framed.photo_mask > 0.99)
+    mass = max(1e-6, float(mapped[covered].sum()))
+    difference = framed.alpha[covered] - mapped[covered]
+    return FramingAgreement(
+        extra=float(np.clip(difference, 0.0, 1.0).sum()) / mass, lost=float(np.clip(-difference, 0.0, 1.0).sum()) / mass
+    )
+
+
 # --- The photos the invariants are measured on ---------------------------------------------------------------
 
 DATA = __import__("pathlib").Path(__file__).resolve().parent.parent / "data"

@@ -1,13 +1,22 @@
 """Framing to a document's published rule: head height, eye line and centring from the matte and the mesh.
 
 The ordinary headshot is framed from the face box (geometry.plan_crop). An ID photo is judged on the head
-from chin to crown (the top of the hair) and on the eye line, so a document preset frames in two steps:
+from chin to crown (the top of the hair) and on the eye line, so a document preset frames in three steps:
 
-1. a generous levelled crop around the face (plan_crop with a wide margin) is matted as usual;
-2. in that crop the crown is read from the matte (the top of the person over the middle of the face, not
-   the face box, which stops at the brow) and the chin and eyes from the face mesh; the final frame scales
-   the head to the middle of its band, puts the eye line inside its band (or the crown at its margin, or
-   a little more room below the chin than above the crown when the rule says nothing) and centres the face.
+1. a generous levelled crop around the face (plan_crop with a wide margin) gives the face mesh (chin, eyes,
+   face centre) and the person segmentation, whose top over the face is a first guess at the crown;
+2. the document frame that guess implies, grown by a slack that covers the guess's error, is cut from the
+   source photo and matted as usual (`plan_matte_frame`);
+3. in that matte the crown is read again (the top of the person over the middle of the face, not the face
+   box, which stops at the brow), and the final frame scales the head to the middle of its band, puts the
+   eye line inside its band (or the crown at its margin, or a little more room below the chin than above
+   the crown when the rule says nothing) and centres the face (`reframe`).
+
+Why the matte is drawn on (about) the final frame and not on the wide first crop: the matte's decisions
+depend on what it is shown. On a crop three face widths wide the person segmentation works at half the
+resolution per face, its band is twice as wide in face units, and ISNet's window reaches beyond the photo
+on tilted faces, where the photo's own rectangle becomes the salient object; the old background then
+survived as a band beside and above the hair that the `square` framing of the same photo did not have.
 
 The final frame is cut from the source photo again (one resampling of the pixels) and the matte follows it.
 Where the frame reaches beyond the photo nothing is invented: that part stays transparent (background
@@ -24,7 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from facecraft.imaging.geometry import CropPlan, Point, warp_crop
+from facecraft.imaging.geometry import CropPlan, Point, compose_affine, invert_affine, warp_crop
 from facecraft.pipeline.landmarks import FaceMesh
 from facecraft.standards.documents import Document
 
@@ -36,7 +45,12 @@ FOREHEAD = 10
 _ABOVE_SHARE = 0.4
 # Aim for the inner part of an eye or margin band, so the measurement's own uncertainty stays inside it.
 _BAND_INSET = 0.25
-_FIRST_MARGIN = 1.0  # face sizes around the face in the first (matted) crop: room for hair and shoulders
+_FIRST_MARGIN = 1.0  # face sizes around the face in the first crop: room for hair and shoulders
+# Room the matte gets around the frame the person segmentation predicts, as shares of that frame's width
+# (left, right) and height (top, bottom). The segmentation's crown lay 0 to 7 % of the head height below the
+# matte's on the test photos (it cuts off light and loose hair); a higher crown makes the final frame larger
+# and moves it up, so the top gets the most room (a quarter of the frame is about a third of the head).
+MATTE_SLACK = (0.1, 0.25, 0.1, 0.1)
 
 
 @dataclass(frozen=True)
@@ -173,10 +187,37 @@ def plan_document_crop(
     return CropPlan(matrix=matrix, size=size, roll=first.roll), to_work
 
 
+def plan_matte_frame(
+    first: CropPlan,
+    person: npt.NDArray[np.float32],
+    inside: npt.NDArray[np.float32],
+    mesh: FaceMesh,
+    document: Document,
+    output_size: tuple[int, int],
+) -> tuple[CropPlan, FaceMesh]:
+    """The crop to matte (source -> crop) and the mesh in its pixels: the document frame as the person mask
+    `person` of the first crop places the crown, grown by MATTE_SLACK. `mesh` was found on the first crop."""
+    guess = measure_head(person, inside, mesh)
+    frame, _ = plan_document_crop(first, guess, document, output_size)
+    left, top, right, bottom = MATTE_SLACK
+    width, height = frame.size
+    size = (max(1, round(width * (1 + left + right))), max(1, round(height * (1 + top + bottom))))
+    plan = frame.context(left, top, right, bottom, size)
+    return plan, map_mesh(mesh, compose_affine(plan.matrix, invert_affine(first.matrix)))
+
+
+def map_mesh(mesh: FaceMesh, matrix: npt.NDArray[np.float64]) -> FaceMesh:
+    """The mesh through a 2x3 similarity map (x and y mapped, depth scaled alike)."""
+    points = mesh.points
+    moved = points[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+    scale = math.sqrt(abs(float(np.linalg.det(matrix[:, :2]))))
+    return FaceMesh(np.column_stack([moved, points[:, 2] * scale]))
+
+
 def follow_matte(
     alpha: npt.NDArray[np.float32], to_work: npt.NDArray[np.float64], size: tuple[int, int]
 ) -> npt.NDArray[np.float32]:
-    """The first crop's matte in the final working crop. Beyond the first crop the edge rows repeat (the
+    """The matted crop's matte in the final working crop. Beyond the matted crop the edge rows repeat (the
     body continues below, the background beside); beyond the photo the caller masks it out."""
     moved = cv2.warpAffine(alpha, to_work, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return np.clip(moved, 0.0, 1.0).astype(np.float32)
@@ -242,8 +283,8 @@ def reframe(
     document: Document,
     output_size: tuple[int, int],
 ) -> Reframed:
-    """From the first, matted crop to the document's frame: cut again from the source, move the matte along.
-    `mesh` is the face mesh found on the first (levelled) crop, in its pixels."""
+    """From the matted crop (`first`, see plan_matte_frame) to the document's frame: read the crown from its
+    matte, cut again from the source, move the matte along. `mesh` is the face mesh in the matted crop's pixels."""
     head = measure_head(alpha, inside, mesh)
     plan, to_work = plan_document_crop(first, head, document, output_size)
     crop, final_inside = warp_crop(rgb, plan)

@@ -1,9 +1,12 @@
-"""Render the matte gallery: input | quality | fast, over a checkerboard and over a saturated colour.
+"""Render the matte gallery: input | quality | fast, over a checkerboard and over a saturated colour, then the
+`passport` document preset (quality) over the same colour.
 
     .venv/bin/python scripts/gallery.py [--out docs/matte-gallery.png] [--tile 150] [photos...]
 
-One row per test photo (tests/data), output without the oval mask so the matte's own edges show. The PNG is
-quantised to 256 colours to stay small enough to commit; regenerate it whenever the matte changes (`make gallery`).
+One row per test photo (tests/data), output without the oval mask so the matte's own edges show. The passport
+column is there because a document preset frames the head differently (pipeline/framing.py): its matte once kept a
+band of the old background around the hair that the face-box framing did not. The PNG is quantised to 256 colours
+to stay small enough to commit; regenerate it whenever the matte changes (`make gallery`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from facecraft.config import MattingMode, Settings
 from facecraft.imaging.decode import decode_image
 from facecraft.pipeline.factory import build_pipeline
 from facecraft.pipeline.options import PortraitOptions
+from facecraft.pipeline.presets import get_preset
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -67,12 +71,16 @@ def main() -> int:
     tile = args.tile
     options = OPTIONS.model_copy(update={"width": tile, "height": tile})
     board, colour = checkerboard(tile), np.full((tile, tile, 3), COLOUR, np.uint8)
-    header = ["input", "quality", "fast", "quality", "fast"]
+    header = ["input", "quality", "fast", "quality", "fast", "passport"]
+    passport = OPTIONS.model_copy(update={**get_preset("passport").option_values(), "use_oval_mask": False})
     rows = []
     for path in paths:
         data = path.read_bytes()
         results = {mode: pipeline.process(data, options.model_copy(update={"matting": mode})) for mode in MattingMode}
         quality, fast = results[MattingMode.QUALITY], results[MattingMode.FAST]
+        document = pipeline.process(data, passport)
+        height, width = document.alpha.shape
+        framed = over(document.rgb, document.alpha, np.full((height, width, 3), COLOUR, np.uint8))
         rows.append(
             np.hstack(
                 [
@@ -81,6 +89,7 @@ def main() -> int:
                     over(fast.rgb, fast.alpha, board),
                     over(quality.rgb, quality.alpha, colour),
                     over(fast.rgb, fast.alpha, colour),
+                    fit(framed, tile),
                 ]
             )
         )

@@ -139,9 +139,12 @@ class ServerProcess:
 
 
 def files_under(*roots: Path) -> set[str]:
-    """Every file (not folder) below the roots, as absolute path strings."""
+    """Every file (not folder) below the roots, as absolute path strings.
+
+    os.walk, not Path.rglob: the server's cleaner may delete a folder while it is being listed, and rglob
+    then raises FileNotFoundError where os.walk skips what has gone."""
     found: set[str] = set()
     for root in roots:
-        if root.is_dir():
-            found |= {str(p) for p in root.rglob("*") if not p.is_dir()}
+        for folder, _dirs, names in os.walk(root):
+            found |= {os.path.join(folder, name) for name in names}
     return found

@@ -24,7 +24,6 @@ from tests.pipeline.matte_invariants import (
 )
 
 from facecraft.config import MattingMode
-from facecraft.errors import NoFaceError
 from facecraft.imaging.foreground import estimate_foreground
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
 from facecraft.pipeline.presets import get_preset
@@ -74,14 +73,26 @@ def test_face_opaque_one_subject_and_torso_kept(pipeline, photos, results, name:
 
 # Known gap: on a busy or striped new background that touches the subject, the person mask claims the background
 # as person too, and where it lies beside the chest the interior wins over ISNet (the rule that keeps the body in
-# busy rooms). Measured IoU 0.79 (coffee) and 0.92 (stripes) on person_a in quality mode.
+# busy rooms). Measured IoU 0.79 (coffee) and 0.92 (stripes) on person_a in quality mode. grace_hopper's dark
+# uniform over stripes in quality mode holds (IoU >= 0.97 in every run seen), so it
+# is asserted like the solid colours.
 _BUSY = pytest.mark.xfail(reason="person mask claims busy backgrounds beside the chest (issue #12, open)", strict=False)
-BACKGROUNDS = [*SATURATED, pytest.param("stripes", marks=_BUSY), pytest.param("coffee", marks=_BUSY)]
+_BUSY_HOLDS = {("grace_hopper.jpg", MattingMode.QUALITY, "stripes")}
+SWAP_CASES = [
+    pytest.param(
+        name,
+        mode,
+        background,
+        marks=_BUSY if background not in SATURATED and (name, mode, background) not in _BUSY_HOLDS else (),
+        id=f"{name}-{mode.value}-{background}",
+    )
+    for name in ("person_a.jpg", "grace_hopper.jpg")
+    for mode in MODES
+    for background in (*SATURATED, "stripes", "coffee")
+]
 
 
-@pytest.mark.parametrize("background", BACKGROUNDS)
-@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
-@pytest.mark.parametrize("name", ["person_a.jpg", "grace_hopper.jpg"])
+@pytest.mark.parametrize(("name", "mode", "background"), SWAP_CASES)
 def test_background_swap_mattes_the_same(
     pipeline, photos, results, name: str, mode: MattingMode, background: str
 ) -> None:
@@ -89,11 +100,7 @@ def test_background_swap_mattes_the_same(
     first = _portrait(pipeline, photos, results, name, mode)
     options = PLAIN.model_copy(update={"matting": mode})
     height, width = first.alpha.shape
-    try:
-        swap = swap_run(pipeline, first, background, backgrounds(height, width)[background], options)
-    except NoFaceError:
-        # Seen: grace_hopper over saturated blue. The face detector, not the matte, is at fault there.
-        pytest.xfail(f"the face detector finds no face in {name} over {background}")
+    swap = swap_run(pipeline, first, background, backgrounds(height, width)[background], options)
     assert swap.iou >= 0.97, f"{background}: alpha IoU {swap.iou:.3f} against the first result"
 
 

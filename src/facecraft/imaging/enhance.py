@@ -61,8 +61,11 @@ def enhance_photo(rgb: npt.NDArray[np.uint8], subject_weight: FloatImage) -> npt
     if np.count_nonzero(stats_weight) < _MIN_SUBJECT_PIXELS:
         return rgb.copy()
 
-    colour = rgb.astype(np.float32) / np.float32(255.0)
-    colour = np.clip(colour * _white_balance_gains(colour, stats_weight), 0.0, 1.0)
+    # In place where it can be: on a 648x648 crop every whole-image temporary costs about as much as the
+    # colour conversions themselves.
+    colour = np.divide(rgb, np.float32(255.0), dtype=np.float32)
+    colour *= _white_balance_gains(colour, stats_weight)
+    np.clip(colour, 0.0, 1.0, out=colour)
 
     lab = np.asarray(cv2.cvtColor(colour, cv2.COLOR_RGB2Lab), dtype=np.float32)
     lightness: FloatImage = lab[:, :, 0]
@@ -76,7 +79,9 @@ def enhance_photo(rgb: npt.NDArray[np.uint8], subject_weight: FloatImage) -> npt
     lab[:, :, 0] = np.clip(lightness + detail * weight, 0.0, 100.0)
 
     result = np.asarray(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), dtype=np.float32)
-    return np.asarray(np.clip(np.rint(result * 255.0), 0, 255), dtype=np.uint8)
+    result *= np.float32(255.0)
+    np.rint(result, out=result)
+    return np.clip(result, 0, 255, out=result).astype(np.uint8)
 
 
 def _weighted_mean(values: FloatImage, weight: FloatImage) -> float:
@@ -110,8 +115,11 @@ def _expose(lightness: FloatImage, subject_lightness: float) -> FloatImage:
     wanted = subject_lightness + np.sign(error) * (abs(error) - _EXPOSURE_DEAD_BAND) * _EXPOSURE_STRENGTH
     gamma = np.log(wanted / 100.0) / np.log(subject_lightness / 100.0)
     gamma = float(np.clip(gamma, *_GAMMA_RANGE))
-    curved = 100.0 * np.power(np.clip(lightness, 0.0, 100.0) / 100.0, gamma)
-    return np.asarray(curved, dtype=np.float32)
+    curved = np.clip(lightness, 0.0, 100.0)
+    curved *= np.float32(0.01)
+    curved = np.asarray(cv2.pow(curved, gamma), dtype=np.float32)  # OpenCV's vectorised pow: ~4x numpy's here
+    curved *= np.float32(100.0)
+    return curved
 
 
 def _local_contrast_delta(lightness: FloatImage) -> FloatImage:
@@ -156,10 +164,15 @@ def restore_face_details(
 
     region = np.ascontiguousarray(rgb[top:bottom, left:right])
     restored = _restore_region(region)
-    blend = _feathered_ellipse(right - left, bottom - top)[:, :, None] * strength
-    mixed = region.astype(np.float32) * (1.0 - blend) + restored.astype(np.float32) * blend
+    blend = _feathered_ellipse(right - left, bottom - top) * np.float32(strength)
+    # region + (restored - region) * blend, in place: a convex mix of two 8-bit images stays within 0..255.
+    mixed = region.astype(np.float32)
+    change = restored.astype(np.float32)
+    change -= mixed
+    change *= cv2.merge([blend] * 3)
+    mixed += change
     output = rgb.copy()
-    output[top:bottom, left:right] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    output[top:bottom, left:right] = np.rint(mixed, out=mixed)
     return output
 
 

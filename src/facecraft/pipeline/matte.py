@@ -145,27 +145,45 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     contested = trimap.interior & ~face & (salient < _ISNET_SAYS_BACKGROUND)
     if not contested.any():
         return trimap, False
-    image = rgb.astype(np.float32)
     window = max(3, round(min(rgb.shape[:2]) * 0.12))
-    agreed = (trimap.interior & (salient > 0.5)).astype(np.float32)
-    background = (trimap.exterior | (~trimap.interior & (salient < _ISNET_SAYS_BACKGROUND))).astype(np.float32)
+    # Only the contested pixels need a verdict, and a local mean reaches half a window: everything is worked out
+    # on their bounding box grown by that much (on a phone photo's 648x648 crop, ~1/8 of the pixels; same
+    # verdicts, as the box filter sees the same neighbours and the same image borders).
+    near = _grown_box(contested, window // 2 + 1)
+    image = rgb[near].astype(np.float32)
+    interior, isnet = trimap.interior[near], salient[near]
+    agreed = (interior & (isnet > 0.5)).astype(np.float32)
+    background = (trimap.exterior[near] | (~interior & (isnet < _ISNET_SAYS_BACKGROUND))).astype(np.float32)
 
     def local_mean(weight: FloatMask) -> tuple[npt.NDArray[np.float32], FloatMask]:
-        total = cv2.blur(weight, (window, window))
-        mean = cv2.blur(image * weight[:, :, None], (window, window)) / np.maximum(total, 1e-6)[:, :, None]
-        return np.asarray(mean, dtype=np.float32), np.asarray(total, dtype=np.float32)
+        total = np.asarray(cv2.blur(weight, (window, window)), dtype=np.float32)
+        mean = np.asarray(cv2.blur(image * weight[:, :, None], (window, window)), dtype=np.float32)
+        mean /= np.maximum(total, 1e-6)[:, :, None]
+        return mean, total
 
     fg_mean, fg_weight = local_mean(agreed)
     bg_mean, bg_weight = local_mean(background)
-    to_fg = np.linalg.norm(image - fg_mean, axis=2)
-    to_bg = np.linalg.norm(image - bg_mean, axis=2)
+    # Squared colour distances: the comparison needs no square root.
+    to_fg = np.square(image - fg_mean).sum(axis=2)
+    to_bg = np.square(image - bg_mean).sum(axis=2)
     looks_bg = (fg_weight > 0.05) & (bg_weight > 0.05) & (to_bg < to_fg)
     looks_fg = (fg_weight > 0.05) & ~looks_bg
-    torso = _under_the_chin(face)
-    spill = contested & np.where(torso, looks_bg, ~looks_fg)
+    torso = _under_the_chin(face)[near]
+    spill = np.zeros_like(contested)
+    spill[near] = contested[near] & np.where(torso, looks_bg, ~looks_fg)
     kept = contested & ~spill
     overruled = np.count_nonzero(kept) > _OVERRULED_SHARE * np.count_nonzero(trimap.interior)
     return Trimap(trimap.interior & ~spill, trimap.exterior), bool(overruled)
+
+
+def _grown_box(mask: Mask, reach: int) -> tuple[slice, slice]:
+    """The bounding box of a non-empty mask's pixels, grown by `reach` on every side and cut at the image."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    return (
+        slice(max(0, rows[0] - reach), min(height, rows[-1] + 1 + reach)),
+        slice(max(0, cols[0] - reach), min(width, cols[-1] + 1 + reach)),
+    )
 
 
 def _under_the_chin(face: Mask) -> Mask:

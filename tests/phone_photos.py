@@ -49,8 +49,12 @@ def turned(data: bytes, degrees: int) -> bytes:
     return buffer.getvalue()
 
 
-def upscaled(data: bytes, megapixels: float, *, fmt: str = "JPEG", quality: int = 90) -> bytes:
-    """The photo enlarged (bicubic) to about `megapixels` million pixels, keeping its aspect ratio."""
+def upscaled(data: bytes, megapixels: float, *, fmt: str = "JPEG", quality: int = 90, tile: int = 0) -> bytes:
+    """The photo enlarged (bicubic) to about `megapixels` million pixels, keeping its aspect ratio.
+
+    With fmt="HEIF" and `tile`, stored as a grid of tile x tile HEVC images, as iPhones store their photos
+    (512 x 512 tiles); without, as one HEVC image.
+    """
     image = _open_rgb(data)
     factor = math.sqrt(megapixels * 1e6 / (image.width * image.height))
     image = image.resize((round(image.width * factor), round(image.height * factor)), Image.Resampling.BICUBIC)
@@ -58,6 +62,7 @@ def upscaled(data: bytes, megapixels: float, *, fmt: str = "JPEG", quality: int 
     params: dict[str, object] = {"quality": quality}
     if fmt == "HEIF":
         params["enc_params"] = {"preset": "ultrafast"}
+        params["tile_size"] = tile
     image.save(buffer, format=fmt, **params)
     return buffer.getvalue()
 

@@ -9,6 +9,7 @@ import zlib
 
 import numpy as np
 import numpy.typing as npt
+import pillow_heif
 import pytest
 from PIL import Image, ImageCms
 
@@ -287,10 +288,15 @@ def test_heic_colour_profile_goes_through_the_profile_conversion(
     assert seen and seen[0], "the HEIC's embedded profile must reach the sRGB conversion, as a JPEG's does"
 
 
-@pytest.mark.parametrize("size", [(81, 43), (640, 480)])
-def test_heic_decodes_to_the_same_pixels_as_pillow(astronaut: npt.NDArray[np.uint8], size: tuple[int, int]) -> None:
-    """The HEIC path reads libheif's buffer directly (no copies through Pillow); odd widths have padded rows."""
-    data = heic_bytes(Image.fromarray(astronaut).resize(size))
+@pytest.mark.parametrize(("size", "tile"), [((81, 43), 0), ((640, 480), 0), ((600, 440), 128)])
+def test_heic_decodes_to_the_same_pixels_as_pillow(
+    astronaut: npt.NDArray[np.uint8], size: tuple[int, int], tile: int
+) -> None:
+    """The HEIC path reads libheif's buffer directly (no copies through Pillow); odd widths have padded rows.
+    With `tile`, the photo is a grid of HEVC tiles, as iPhones store theirs (512 px tiles there)."""
+    data = heic_bytes(Image.fromarray(astronaut).resize(size), tile_size=tile)
+    if tile:
+        assert pillow_heif.open_heif(io.BytesIO(data)).info.get("tiling"), "the test photo must be a tile grid"
     with Image.open(io.BytesIO(data)) as image:
         expected = np.asarray(image.convert("RGB"))
     decoded = decode(data)

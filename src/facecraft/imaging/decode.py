@@ -12,6 +12,7 @@ Other formats have no cheap reduced decode and come back at full size.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import struct
@@ -94,11 +95,8 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int 
             else:
                 # load() decodes only the current frame, so animations and multi-page TIFFs give frame one.
                 image.load()
-                upright = _exif_upright(image)
-                if upright is not image:
-                    image.close()  # the stored-orientation copy is not needed any more
-                rgb = _to_rgb_array(upright)
-                del upright
+                _exif_upright(image)
+                rgb = _to_rgb_array(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageTooLargeError("The image declares more pixels than allowed.") from exc
         except _DECODE_ERRORS as exc:
@@ -156,13 +154,15 @@ def _upright_size(stored_w: int, stored_h: int, rgb_w: int, rgb_h: int) -> tuple
     return (stored_h, stored_w) if turned else (stored_w, stored_h)
 
 
-def _exif_upright(image: Image.Image) -> Image.Image:
-    # Phones store portraits sideways plus an orientation tag. Broken EXIF blocks are common in
-    # edited photos; an unrotated face is still better than refusing the photo.
-    try:
-        return ImageOps.exif_transpose(image)
-    except Exception:
-        return image
+def _exif_upright(image: Image.Image) -> None:
+    """Turn the image upright as its EXIF orientation tag says, in place.
+
+    Phones store portraits sideways plus an orientation tag. In place, because Pillow otherwise returns a full
+    copy even when the tag says the photo is upright (18 ms for a 12 MP JPEG's half-size decode). Broken EXIF
+    blocks are common in edited photos; an unrotated face is still better than refusing the photo.
+    """
+    with contextlib.suppress(Exception):
+        ImageOps.exif_transpose(image, in_place=True)
 
 
 def _to_rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:

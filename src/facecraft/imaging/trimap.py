@@ -105,11 +105,18 @@ def component_of(mask: Mask, seed: Mask) -> Mask:
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return mask & seed
-    kept = np.unique(labels[seed & mask])
-    return _labelled(labels, count, kept[kept > 0])
+    return _labelled(labels, count, _labels_under(labels, count, seed & mask))
 
 
-def _labelled(labels: npt.ArrayLike, count: int, wanted: npt.NDArray[np.int32]) -> Mask:
+def _labels_under(labels: npt.ArrayLike, count: int, where: Mask) -> npt.NDArray[np.intp]:
+    """The non-zero labels found under `where`, by marking a table (np.unique sorts every pixel's label)."""
+    seen = np.zeros(count, dtype=bool)
+    seen[np.asarray(labels)[where]] = True
+    seen[0] = False
+    return np.flatnonzero(seen)
+
+
+def _labelled(labels: npt.ArrayLike, count: int, wanted: npt.NDArray[np.intp]) -> Mask:
     """np.isin(labels, wanted) by table look-up: isin sorts every pixel's label (~8 ms at 648x648)."""
     table = np.zeros(count, dtype=bool)
     table[wanted] = True
@@ -125,9 +132,9 @@ def keep_connected(alpha: FloatMask, seed: Mask, threshold: float = 0.02) -> tup
     """
     visible = (alpha > threshold).astype(np.uint8)
     count, labels = cv2.connectedComponents(visible, connectivity=8)
-    kept = np.unique(labels[seed & (visible > 0)])
-    keep = _labelled(labels, count, kept[kept > 0])
-    dropped = count - 1 - int(np.count_nonzero(kept))
+    kept = _labels_under(labels, count, seed & (visible > 0))
+    keep = _labelled(labels, count, kept)
+    dropped = count - 1 - len(kept)
     alpha = np.where(keep, alpha, np.float32(0.0)).astype(np.float32)
     opaque = alpha > 0.5
     island = opaque & ~component_of(opaque, seed)
@@ -145,16 +152,28 @@ def fill_holes(alpha: FloatMask, person: FloatMask) -> FloatMask:
     "transparent" is not.
     """
     background = (alpha <= 0.5).astype(np.uint8)
-    count, labels = cv2.connectedComponents(background, connectivity=4)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(background, connectivity=4)
     if count <= 1:
         return alpha
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    sums = np.bincount(labels.ravel(), weights=person.ravel(), minlength=count)
-    sizes = np.bincount(labels.ravel(), minlength=count)
     enclosed = np.ones(count, dtype=bool)
     enclosed[0] = False  # label 0 is the subject itself
     enclosed[border] = False
-    enclosed &= sums > 0.5 * sizes
+    holes = np.flatnonzero(enclosed)
+    if len(holes) > _HOLES_ONE_BY_ONE:
+        sums = np.bincount(labels.ravel(), weights=person.ravel(), minlength=count)
+        enclosed &= sums > 0.5 * stats[:, cv2.CC_STAT_AREA]
+    else:
+        # Usually a hole or two (often none): the person mask summed over each one's own box. A whole-image
+        # weighted bincount cost ~12 ms on a 648x648 crop.
+        for label in holes:
+            x, y, width, height, area = stats[label]
+            box = (slice(y, y + height), slice(x, x + width))
+            enclosed[label] = float(person[box][labels[box] == label].sum(dtype=np.float64)) > 0.5 * area
     if not enclosed.any():
         return alpha
     return np.where(enclosed[labels], np.float32(1.0), alpha).astype(np.float32)
+
+
+# Above this many candidate holes one whole-image pass is cheaper than a look at each hole's box.
+_HOLES_ONE_BY_ONE = 32

@@ -188,6 +188,33 @@ def framing_agreement(framed: Portrait, reference: Portrait) -> FramingAgreement
     )
 
 
+# Old background right next to the subject, outlined by eye on the photo: hand-made ground truth (polygons in the
+# photo's own pixels, x then y), a region a correct matte leaves transparent. grace_hopper_rot-20: the gold flag
+# pole between the flag and the left side of the cap and hair, which ISNet (seeing the flag as salient) kept.
+LABELLED_BACKGROUND = {
+    "grace_hopper_rot-20.jpg": [
+        (294.0, 168.0),
+        (300.0, 168.0),
+        (286.8, 200.0),
+        (274.0, 248.0),
+        (267.2, 288.0),
+        (259.6, 288.0),
+        (266.0, 248.0),
+        (281.2, 200.0),
+    ],
+}
+
+
+def labelled_background_alpha(portrait: Portrait, polygon: list[tuple[float, float]]) -> float | None:
+    """Mean alpha over the output pixels that show the labelled region (None if the frame does not show it)."""
+    assert portrait.to_output is not None and portrait.photo_mask is not None
+    width, height = portrait.input_size
+    label = polygon_mask((height, width), np.asarray(polygon, dtype=np.float32)).astype(np.float32)
+    shown = cv2.warpAffine(label, portrait.to_output, portrait.alpha.shape[::-1], flags=cv2.INTER_LINEAR) > 0.99
+    shown &= _in_photo(portrait)
+    return float(portrait.alpha[shown].mean()) if np.count_nonzero(shown) >= 100 else None
+
+
 # --- The photos the invariants are measured on ---------------------------------------------------------------
 
 DATA = __import__("pathlib").Path(__file__).resolve().parent.parent / "data"

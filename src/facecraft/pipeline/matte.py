@@ -99,8 +99,16 @@ class PersonMatter:
             salient = self._salient(rgb, context)
             trimap, overruled = _guard_interior(rgb, trimap, face, salient)
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
+            person_band = _edges(rgb, person)
+            torso = _under_the_chin(face)
+            # Beside and above the head, where ISNet calls the nearby certain background salient too, its band
+            # values say nothing about the person's edge; the person mask's edge decides there instead.
+            blind = _isnet_blind(rgb, salient, person, trimap, in_photo, radius)
+            if blind is not None:
+                blind[torso] = 0.0
+                _blend_into(band, person_band, blind)
             # Under the chin ISNet is the one that drops bodies, so there the band keeps the person mask's word too.
-            band = np.where(_under_the_chin(face), np.maximum(band, _edges(rgb, person)), band)
+            np.maximum(band, person_band, out=band, where=torso)
             method = "trimap_isnet_interior_kept" if overruled else "trimap_isnet"
         else:
             band = _edges(rgb, person)
@@ -213,3 +221,57 @@ def _soft(mask: Mask, radius: int) -> FloatMask:
     """A hard bound softened over about half the band, so clipping ISNet to it leaves no step."""
     blur = 2 * max(1, radius // 2) + 1
     return np.asarray(cv2.GaussianBlur(mask.astype(np.float32), (blur, blur), 0), dtype=np.float32)
+
+
+def _isnet_blind(
+    rgb: npt.NDArray[np.uint8], salient: FloatMask, person: FloatMask, trimap: Trimap, in_photo: Mask, radius: int
+) -> FloatMask | None:
+    """How far ISNet calls the nearby certain background salient (0: not at all, 1: all of it); None where it
+    nowhere does. The certain background is the trimap's exterior, in the photo, where the person mask is flat
+    zero (not the faint response it gives to hair it does not quite see).
+
+    When ISNet's window holds a more salient object than the person (a flag, a picture), ISNet marks that
+    object too, right up to the person's edge, and its band values there cannot tell the person from the
+    object. But the person mask also misses hair blown far out, which ISNet rightly calls salient; such hair
+    has the colours of the subject's own edge (the interior next to the band), so background pixels whose
+    colour is commoner along that edge than in the background are left out of the count. Measured over a
+    window reaching a band-width beyond the band, so every band pixel sees the background next to it; means
+    over so wide a window are smooth, so all of it is taken at a quarter of the resolution.
+    """
+    height, width = salient.shape
+    small = (max(1, width // 4), max(1, height // 4))
+
+    def shrink(mask: Mask) -> npt.NDArray[np.uint8]:
+        return np.asarray(cv2.resize(mask.view(np.uint8), small, interpolation=cv2.INTER_NEAREST), dtype=np.uint8)
+
+    flat_zero = cv2.resize(person, small, interpolation=cv2.INTER_NEAREST) < 0.02
+    certain = (shrink(trimap.exterior) > 0) & (shrink(in_photo) > 0) & flat_zero
+    inner = shrink(trimap.interior)
+    ring = 2 * max(1, radius // 4) + 1  # the interior within about half a band-width of its edge
+    edge = (inner > 0) & ~(cv2.erode(inner, np.ones((ring, ring), np.uint8)) > 0)
+    # One pixel in 16 is sample enough for colour shares; 8 levels a channel, so each share counts many pixels.
+    levels = np.asarray(cv2.resize(rgb, small, interpolation=cv2.INTER_NEAREST), dtype=np.int32) >> 5
+    colour = (levels[:, :, 0] << 6) | (levels[:, :, 1] << 3) | levels[:, :, 2]
+    in_background = np.bincount(colour[certain], minlength=512) / max(1, int(np.count_nonzero(certain)))
+    on_edge = np.bincount(colour[edge], minlength=512) / max(1, int(np.count_nonzero(edge)))
+    counted = (certain & (in_background > on_edge)[colour]).astype(np.float32)
+    window = (6 * radius + 1) // 4 | 1
+    seen = cv2.blur(cv2.resize(salient, small, interpolation=cv2.INTER_AREA) * counted, (window, window))
+    weight = cv2.blur(counted, (window, window))
+    share = seen / np.maximum(weight, 1e-6)
+    # Up to 0.7 ISNet still tells much of the nearby background from the person; from 0.95 on, none of it.
+    blind = np.clip((share - 0.7) / 0.25, 0.0, 1.0) * (weight > 0.05)
+    if not blind.any():
+        return None
+    return np.asarray(cv2.resize(blind, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+
+
+def _blend_into(target: FloatMask, other: FloatMask, weight: FloatMask) -> None:
+    """target += (other - target) * weight, in place, over the box where the weight is not zero (usually a
+    small part of the crop)."""
+    rows, cols = np.flatnonzero(weight.any(axis=1)), np.flatnonzero(weight.any(axis=0))
+    if not len(rows):
+        return
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    part = target[box]
+    part += (other[box] - part) * weight[box]

@@ -191,7 +191,9 @@ def framing_agreement(framed: Portrait, reference: Portrait) -> FramingAgreement
 # Old background right next to the subject, outlined by eye on the photo: hand-made ground truth (polygons in the
 # photo's own pixels, x then y), a region a correct matte leaves transparent. grace_hopper_rot-20: the gold flag
 # pole between the flag and the left side of the cap and hair, which ISNet (seeing the flag as salient) kept.
+# person_b: the picture on the wall seen through the gap between her raised arm and her head.
 LABELLED_BACKGROUND = {
+    "person_b.jpg": [(337.5, 167.5), (385.0, 200.0), (370.0, 215.0), (345.0, 240.0)],
     "grace_hopper_rot-20.jpg": [
         (294.0, 168.0),
         (300.0, 168.0),

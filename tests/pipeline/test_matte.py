@@ -150,19 +150,30 @@ def test_document_framing_keeps_no_old_background(pipeline, photos, results, doc
     assert max(f.lost for f in found.values()) <= _MOST_LOST, summary
 
 
-# Old background that ISNet took for part of the subject: where ISNet's window holds a more salient object than the
-# person (here a flag, in the document presets' wider frames), ISNet marks it right up to the person's edge, and the
-# band it decided kept a strip of it. Mean alpha over the labelled pole before the band stopped trusting ISNet there:
-# 0.95 (passport), 0.93 (canada_passport); after: 0.09, 0.14. (us_passport went from 0.98 to 0.31: not asserted.)
-_MOST_KEPT_BACKGROUND = 0.2
+# Old background kept beside the subject, over hand-labelled regions (matte_invariants.LABELLED_BACKGROUND), mean
+# alpha before -> after the fix that the case guards:
+# - grace_hopper_rot-20, the flag pole: ISNet's window took the flag for the salient object and marked it right up to
+#   the person's edge, so the band it decided kept a strip of it. passport 0.95 -> 0.09, canada_passport 0.93 -> 0.14
+#   once the person mask's edge decides where ISNet calls the nearby background salient (us_passport 0.98 -> 0.31 and
+#   uk_passport 0.22 are not asserted).
+# - person_b, the picture seen between her raised arm and her head: the person mask filled the gap and ISNet was
+#   unsure there, so it stayed half-visible. passport 0.17 -> 0.03, uk_passport 0.19 -> 0.03 once the colour settles
+#   what ISNet leaves unsure (us_passport and us_visa stay at 0.23; at canada_passport ISNet calls the picture
+#   salient and it stays whole: not asserted).
+# Each case's bound lies between its figures before and after.
+_LABELLED_CASES = [
+    ("grace_hopper_rot-20.jpg", "passport", 0.2),
+    ("grace_hopper_rot-20.jpg", "canada_passport", 0.2),
+    ("person_b.jpg", "passport", 0.1),
+    ("person_b.jpg", "uk_passport", 0.1),
+]
 
 
-@pytest.mark.parametrize("document_id", ["passport", "canada_passport"])
-@pytest.mark.parametrize("name", sorted(LABELLED_BACKGROUND))
-def test_labelled_background_next_to_the_subject_is_dropped(pipeline, name: str, document_id: str) -> None:
+@pytest.mark.parametrize(("name", "document_id", "most"), _LABELLED_CASES)
+def test_labelled_background_next_to_the_subject_is_dropped(pipeline, name: str, document_id: str, most: float) -> None:
     """Hand-labelled old background beside the subject is transparent in a document preset's frame."""
     options = PLAIN.model_copy(update={**get_preset(document_id).option_values(), "use_oval_mask": False})
     portrait = pipeline.process_rgb(load_rgb(name), options)
     kept = labelled_background_alpha(portrait, LABELLED_BACKGROUND[name])
     assert kept is not None, "the frame must show the labelled region"
-    assert kept <= _MOST_KEPT_BACKGROUND, f"mean alpha {kept:.3f} over old background beside the subject"
+    assert kept <= most, f"mean alpha {kept:.3f} over old background beside the subject"

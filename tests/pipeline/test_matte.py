@@ -156,16 +156,15 @@ def test_document_framing_keeps_no_old_background(pipeline, photos, results, doc
 #   the person's edge, so the band it decided kept a strip of it. passport 0.95 -> 0.09, canada_passport 0.93 -> 0.14
 #   once the person mask's edge decides where ISNet calls the nearby background salient (us_passport 0.98 -> 0.31 and
 #   uk_passport 0.22 are not asserted).
-# - person_b, the picture seen between her raised arm and her head: the person mask filled the gap and ISNet was
-#   unsure there, so it stayed half-visible. passport 0.17 -> 0.03, uk_passport 0.19 -> 0.03 once the colour settles
-#   what ISNet leaves unsure (us_passport and us_visa stay at 0.23; at canada_passport ISNet calls the picture
-#   salient and it stays whole: not asserted).
+# - person_b, the picture seen between her raised arm and her head: the person mask fills the gap and ISNet is unsure
+#   there (0.1-0.5), so it stays half-visible: 0.17 (passport), 0.19 (uk_passport), 0.23 (us_passport), 1.0
+#   (canada_passport). Open, not asserted: letting the colour settle what ISNet leaves unsure (a colour twice as
+#   common in the background as on the subject) cleared it only through rare colours' noisy shares, and the same
+#   rule ate a raised forearm once the fill beyond the photo was left out of the background's colours.
 # Each case's bound lies between its figures before and after.
 _LABELLED_CASES = [
     ("grace_hopper_rot-20.jpg", "passport", 0.2),
     ("grace_hopper_rot-20.jpg", "canada_passport", 0.2),
-    ("person_b.jpg", "passport", 0.1),
-    ("person_b.jpg", "uk_passport", 0.1),
 ]
 
 

@@ -28,16 +28,7 @@ import numpy.typing as npt
 
 from facecraft.config import MattingMode
 from facecraft.imaging.guided_filter import guided_filter
-from facecraft.imaging.trimap import (
-    Mask,
-    Trimap,
-    component_of,
-    dilate,
-    disk,
-    fill_holes,
-    keep_connected,
-    person_trimap,
-)
+from facecraft.imaging.trimap import Mask, Trimap, component_of, dilate, fill_holes, keep_connected, person_trimap
 from facecraft.models.mediapipe_loader import PerThread
 
 FloatMask = npt.NDArray[np.float32]
@@ -103,18 +94,13 @@ class PersonMatter:
         radius = max(2, round(min(rgb.shape[:2]) * _BAND))
         trimap = _one_subject(person_trimap(person, face, radius, in_photo), face, radius)
         method = "trimap_person_mask"
-        holes_person = person  # what fill_holes asks whether a hole is background
         if self.uses_isnet(mode):
             assert self._isnet_predict is not None
             salient = self._salient(rgb, context)
             trimap, overruled = _guard_interior(rgb, trimap, face, salient)
-            torso = _under_the_chin(face)
-            trimap, salient, settled = _settle_unsure(rgb, trimap, face | torso, salient)
-            if settled is not None:
-                # A gap settled as background stays so: the person mask that filled it must not fill it again.
-                holes_person = np.where(settled, np.float32(0.0), person)
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
             person_band = _edges(rgb, person)
+            torso = _under_the_chin(face)
             # Beside and above the head, where ISNet calls the nearby certain background salient too, its band
             # values say nothing about the person's edge; the person mask's edge decides there instead.
             blind = _isnet_blind(rgb, salient, person, trimap, in_photo, radius)
@@ -132,7 +118,7 @@ class PersonMatter:
         alpha[trimap.exterior] = 0.0
         alpha *= inside
         alpha, islands = keep_connected(alpha, face if face.any() else trimap.interior)
-        alpha = fill_holes(alpha, holes_person)
+        alpha = fill_holes(alpha, person)
         alpha[face] = 1.0
         return Matte(np.clip(alpha, 0.0, 1.0).astype(np.float32), method, islands)
 
@@ -199,53 +185,6 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     kept = contested & ~spill
     overruled = np.count_nonzero(kept) > _OVERRULED_SHARE * np.count_nonzero(trimap.interior)
     return Trimap(trimap.interior & ~spill, trimap.exterior), bool(overruled)
-
-
-def _settle_unsure(
-    rgb: npt.NDArray[np.uint8], trimap: Trimap, spared: Mask, salient: FloatMask
-) -> tuple[Trimap, FloatMask, Mask | None]:
-    """Where ISNet leans to background without saying so, the colour decides.
-
-    A 256x256 person mask fills the gap between a raised arm and the head, or between an arm and the shoulder,
-    and ISNet is unsure there (0.1 to 0.5); its value would leave the old background half-visible, or the interior
-    would keep it whole. Off the `spared` pixels (the face, and the chin's zone where the body in a busy room
-    stays), such a pixel whose colour is at least twice as common in the crop's certain background as on the
-    subject both models agree on becomes background. Returns the trimap, ISNet's map with those pixels at 0, and
-    the pixels (None if none).
-    """
-    unsure = (salient >= _ISNET_SAYS_BACKGROUND) & (salient < 0.5)
-    unsure &= ~(trimap.exterior | spared)
-    # A stretch where ISNet stays unsure, not the ramp every edge passes through on its way from 1 to 0 (where a
-    # fine strand of hair has the background's colour mixed into its own): an opening drops the thin ramps.
-    ramp = max(2, round(min(rgb.shape[:2]) * 0.01))
-    unsure = cv2.morphologyEx(unsure.view(np.uint8), cv2.MORPH_OPEN, disk(ramp)) > 0
-    if not unsure.any():
-        return trimap, salient, None
-    # Colour shares counted on one pixel in 16.
-    sample, inner = rgb[::4, ::4], trimap.interior[::4, ::4] & (salient[::4, ::4] > 0.5)
-    drop = np.zeros_like(unsure)
-    drop[unsure] = _commoner_in(rgb[unsure], sample[trimap.exterior[::4, ::4]], sample[inner])
-    if not drop.any():
-        return trimap, salient, None
-    return Trimap(trimap.interior & ~drop, trimap.exterior), np.where(drop, np.float32(0.0), salient), drop
-
-
-def _colour_bins(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
-    """Each pixel's (N x 3) colour in 8 levels a channel, as one of 512 bins."""
-    levels = pixels.astype(np.intp) >> 5
-    return np.asarray((levels[:, 0] << 6) | (levels[:, 1] << 3) | levels[:, 2], dtype=np.intp)
-
-
-def _commoner_in(
-    pixels: npt.NDArray[np.uint8], background: npt.NDArray[np.uint8], subject: npt.NDArray[np.uint8]
-) -> Mask:
-    """Whether each pixel's colour covers at least twice the share of the `background` samples that it covers
-    of the `subject` samples (all N x 3)."""
-
-    def shares(samples: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-        return np.bincount(_colour_bins(samples), minlength=512) / max(1, len(samples))
-
-    return np.asarray((shares(background) > 2 * shares(subject))[_colour_bins(pixels)], dtype=bool)
 
 
 def _grown_box(mask: Mask, reach: int) -> tuple[slice, slice]:

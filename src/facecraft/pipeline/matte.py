@@ -272,9 +272,9 @@ def _isnet_blind(
 def _blend_into(target: FloatMask, other: FloatMask, weight: FloatMask) -> None:
     """target += (other - target) * weight, in place, over the box where the weight is not zero (usually a
     small part of the crop)."""
-    rows, cols = np.flatnonzero(weight.any(axis=1)), np.flatnonzero(weight.any(axis=0))
-    if not len(rows):
+    weighted = weight != 0
+    if not weighted.any():
         return
-    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = _grown_box(weighted, 0)
     part = target[box]
     part += (other[box] - part) * weight[box]

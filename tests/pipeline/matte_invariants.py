@@ -193,6 +193,10 @@ def framing_agreement(framed: Portrait, reference: Portrait) -> FramingAgreement
 # pole between the flag and the left side of the cap and hair, which ISNet (seeing the flag as salient) kept.
 # person_b: the picture on the wall seen through the gap between her raised arm and her head.
 LABELLED_BACKGROUND = {
+    # A neighbour's dark hair beside the subject (the blonde on the left; the neighbour's face is detected).
+    "two_faces.jpg": [(315.0, 140.0), (345.0, 130.0), (350.0, 250.0), (335.0, 330.0), (300.0, 330.0), (305.0, 220.0)],
+    # The neighbour's long dark hair, right of the subject in clown make-up.
+    "two_faces2.jpg": [(330.0, 200.0), (370.0, 150.0), (395.0, 220.0), (390.0, 400.0), (345.0, 450.0), (320.0, 350.0)],
     "person_b.jpg": [(337.5, 167.5), (385.0, 200.0), (370.0, 215.0), (345.0, 240.0)],
     "grace_hopper_rot-20.jpg": [
         (294.0, 168.0),

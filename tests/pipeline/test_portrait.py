@@ -255,6 +255,13 @@ def test_timings_cover_every_stage(pipeline: PortraitPipeline, photo) -> None:
     assert portrait.matte_method.startswith("trimap_isnet")
 
 
+def test_the_split_from_neighbours_runs_only_when_there_are_any(pipeline: PortraitPipeline, photo) -> None:
+    """Its own stage, timed only for a photo with more than one face (astronaut's above has none)."""
+    portrait = pipeline.process(photo("two_faces.jpg"), PortraitOptions())
+    assert portrait.face_count == 2
+    assert "neighbours" in portrait.timings
+
+
 # --- phone photos: sideways without EXIF, HEIC, AVIF, 12 MP -------------------------------------------
 
 

@@ -83,6 +83,7 @@ class PersonMatter:
         face: Mask,
         mode: MattingMode,
         context: ContextWindow | None = None,
+        neighbours: Mask | None = None,
     ) -> Matte:
         """Alpha in [0, 1] at the crop's size. `inside` marks pixels that show the photo, `face` the face-mesh
         oval; `context` is the window ISNet sees (the crop itself when None)."""
@@ -92,7 +93,12 @@ class PersonMatter:
         # edge and erode the body away from it. The trimap knows where the photo ends instead.
         person = self.person_mask(rgb)
         radius = max(2, round(min(rgb.shape[:2]) * _BAND))
-        trimap = _one_subject(person_trimap(person, face, radius, in_photo), face, radius)
+        trimap = person_trimap(person, face, radius, in_photo)
+        if neighbours is not None:
+            # Other people found in the photo (pipeline/neighbours.py) are certain background, wherever they touch
+            # the subject.
+            trimap = Trimap(trimap.interior & ~neighbours, trimap.exterior | neighbours)
+        trimap = _one_subject(trimap, face, radius)
         method = "trimap_person_mask"
         if self.uses_isnet(mode):
             assert self._isnet_predict is not None

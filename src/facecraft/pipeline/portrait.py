@@ -49,6 +49,7 @@ from facecraft.pipeline.detect import DETECTION_MAX_SIDE, DetectedFace, FaceDete
 from facecraft.pipeline.framing import Framing, first_crop_margin, plan_matte_frame, reframe
 from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres
 from facecraft.pipeline.matte import CONTEXT_MARGINS, ContextWindow, PersonMatter
+from facecraft.pipeline.neighbours import neighbour_mask
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.restore import FaceRestorer
 from facecraft.standards.documents import get_document
@@ -181,6 +182,8 @@ class PortraitPipeline:
         # From here on, full-resolution pixels: the crop plan does not depend on how the photo was decoded.
         to_full = 1.0 / image.scale
         face_box = _scaled_box(face.box, to_full)
+        others = [found.face_in_source(other).box for other in found.faces if other is not chosen]
+        other_boxes = [_scaled_box(box, to_full) for box in others]
         left_eye, right_eye = _scaled_point(left_eye, to_full), _scaled_point(right_eye, to_full)
         if mesh is not None and image.scale != 1.0:
             mesh = np.asarray(mesh * to_full, dtype=np.float32)
@@ -215,14 +218,20 @@ class PortraitPipeline:
                 crop, inside = warp_crop(image.rgb, decoded_plan)
         with watch.stage("matte"):
             context = self._context(image.rgb, decoded_plan) if self.matter.uses_isnet(options.matting) else None
+            face_region = _face_region(plan, mesh, face_box)
+        neighbours = None
+        if other_boxes:
+            with watch.stage("neighbours"):
+                neighbours = neighbour_mask(
+                    image.rgb, decoded_plan, plan, face_box, other_boxes, face_region, self.matter.person_mask
+                )
         input_size, scale = image.original_size, image.scale
         face_count, turn, face_detector = len(found.faces), found.turn, found.model
         # Only the document framing cuts from the photo again; otherwise it goes now, before the matte runs.
         kept_photo = image if document is not None else None
         del image, found
         with watch.stage("matte"):
-            face_region = _face_region(plan, mesh, face_box)
-            matte = self.matter.matte(crop, inside, face_region, options.matting, context)
+            matte = self.matter.matte(crop, inside, face_region, options.matting, context, neighbours)
             alpha = matte.alpha
         del context
         framing = None

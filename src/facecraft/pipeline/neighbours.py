@@ -1,0 +1,132 @@
+"""Where the other people in the photo are, so the matte does not keep them beside the subject.
+
+In a group photo the person segmentation marks everyone, and a neighbour's hair or shoulder that touches the
+subject joins the subject's region: keeping only what is connected to the subject's face does not drop it. The
+detector has already found the neighbours' faces, so each face seeds its own person: the middle of the face and a
+column of chest under the chin. A watershed on the photo's edges then splits the people between the seeds, so the
+line between two people runs along the strongest edge between them (hair against hair, a shoulder against a
+dress), not along a shape. The subject's seeds are its face mesh and mid-chest; a neighbour's seed never lies in
+the subject's own generous head-and-shoulders shape, so a neighbour leaning on the subject costs no shoulder.
+
+Shapes are in units of each face box (the detector's box runs from the brows to the chin, cheek to cheek).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.imaging.geometry import Box, CropPlan, warp_crop
+from facecraft.imaging.trimap import Mask
+
+FloatMask = npt.NDArray[np.float32]
+
+# The subject's head with hair: an ellipse around the face box, centred a little above it (the crown), half-axes as
+# shares of the box's width and height, generous so that big or loose hair holds no neighbour's seed.
+_HEAD_RAISE = 0.2
+_SUBJECT_HEAD = (1.1, 1.3)
+# Its torso: from the chin down, this many face widths either side of the face's centre (shoulders reach ~1.3).
+_SUBJECT_TORSO = 1.6
+# What surely is the subject's, its seed: the head ellipse at this size (hair right beside and above the face: without
+# it the neighbour's flood took the hair behind the subject's ear where it met the neighbour's of the same colour),
+# and the chest this many face widths either side of the centre.
+_SUBJECT_HAIR = (0.75, 1.0)
+_SUBJECT_CHEST = 0.6
+# A neighbour's whole head with hair, and torso, seed the neighbour: a seed in the face alone would lose its hair
+# to the subject's flood wherever the subject's dark clothes meet the neighbour's dark hair without an edge.
+_NEIGHBOUR_HEAD = (0.8, 1.0)
+_NEIGHBOUR_TORSO = 1.2
+# Person segmentation below this is nobody: background, which the watershed does not flood.
+_NOBODY = 0.1
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """Where the watershed starts, in the view: pixels surely of a neighbour, and surely of the subject."""
+
+    neighbours: Mask  # each neighbour's head, hair and torso, outside the subject's generous shape
+    subject: Mask  # the hair around its face, and its chest (the face itself comes from the face mesh)
+
+
+def neighbour_mask(
+    photo: npt.NDArray[np.uint8],
+    photo_plan: CropPlan,
+    plan: CropPlan,
+    subject: Box,
+    others: Sequence[Box],
+    face: Mask,
+    person_mask: Callable[[npt.NDArray[np.uint8]], FloatMask],
+) -> Mask | None:
+    """The working crop's pixels that are another detected person's, or None.
+
+    Worked out on a view reaching half a crop beyond every side (`photo_plan` cuts it from `photo`, `plan` maps
+    the face boxes into it): a tight crop often shows a neighbour's hair while their face lies just outside it,
+    and the split must not depend on how tightly the photo is framed. Pixels beyond the photo are flat fill.
+    """
+    width, height = plan.size
+    pad_x, pad_y = width // 2, height // 2
+    margins = (pad_x / width, pad_y / height, pad_x / width, pad_y / height)
+    size = (width + 2 * pad_x, height + 2 * pad_y)
+    found = seeds(plan.context(*margins, size=size), subject, others)
+    if found is None:
+        return None
+    view, _ = warp_crop(photo, photo_plan.context(*margins, size=size))
+    face_in_view = np.zeros(found.subject.shape, bool)
+    face_in_view[pad_y : pad_y + height, pad_x : pad_x + width] = face
+    people = person_mask(view) >= _NOBODY
+    theirs = neighbour_pixels(view, people, found, face_in_view)[pad_y : pad_y + height, pad_x : pad_x + width]
+    return theirs if theirs.any() else None
+
+
+def seeds(plan: CropPlan, subject: Box, others: Sequence[Box]) -> Seeds | None:
+    """The watershed's seeds for the faces in the view `plan` maps to; None when no neighbour's reaches it."""
+    width, height = plan.size
+    theirs = np.zeros((height, width), np.uint8)
+    for box in others:
+        if not _overlaps(box, subject):
+            _draw_body(theirs, plan.map_box(box), _NEIGHBOUR_HEAD, _NEIGHBOUR_TORSO)
+    own_shape = np.zeros_like(theirs)
+    _draw_body(own_shape, plan.map_box(subject), _SUBJECT_HEAD, _SUBJECT_TORSO)
+    theirs[own_shape > 0] = 0
+    if not theirs.any():
+        return None
+    own = np.zeros_like(theirs)
+    _draw_body(own, plan.map_box(subject), _SUBJECT_HAIR, _SUBJECT_CHEST)
+    return Seeds(theirs > 0, (own > 0) & ~(theirs > 0))
+
+
+def neighbour_pixels(rgb: npt.NDArray[np.uint8], people: Mask, seeds: Seeds, face: Mask) -> Mask:
+    """Pixels that are another person's: the part of the people in the view (`people`, the person segmentation)
+    that a watershed on the photo's edges floods from a neighbour's seeds rather than from the subject's (its face
+    and `seeds.subject`). The split follows the strongest edges between the two. The background is a third seed, so no
+    flood runs through it: round the subject, a neighbour's would reach hair on the far side."""
+    markers = np.zeros(face.shape, np.int32)
+    markers[~people] = 3
+    markers[seeds.neighbours] = 2
+    markers[seeds.subject | face] = 1
+    cv2.watershed(np.ascontiguousarray(rgb[:, :, ::-1]), markers)
+    theirs: Mask = markers == 2
+    return theirs
+
+
+def _overlaps(box: Box, subject: Box) -> bool:
+    """Whether a detection's centre lies in the subject's face box: the same face seen twice, not a neighbour."""
+    cx, cy = box.center
+    return subject.x <= cx <= subject.x + subject.width and subject.y <= cy <= subject.y + subject.height
+
+
+def _draw_body(canvas: npt.NDArray[np.uint8], face: Box, head: tuple[float, float], torso: float) -> None:
+    """Fill a head ellipse and a torso column for the face box `face` (crop pixels) into `canvas`."""
+    cx, cy = face.center
+    centre = (round(cx), round(cy - _HEAD_RAISE * face.height))
+    axes = (max(1, round(head[0] * face.width)), max(1, round(head[1] * face.height)))
+    cv2.ellipse(canvas, centre, axes, 0.0, 0.0, 360.0, (1,), thickness=-1)
+    if torso <= 0:
+        return
+    chin = round(face.y + face.height)
+    left, right = round(cx - torso * face.width), round(cx + torso * face.width)
+    cv2.rectangle(canvas, (left, chin), (right, canvas.shape[0] - 1), (1,), thickness=-1)

@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/matte_bench.py [--repeats 2] [--swap-photos person_a.jpg grace_hopper.jpg]
 
 Invariants (no ground truth needed; definitions in tests/pipeline/matte_invariants.py) on every case the tests
-use: the tuned test photos, faces cut by the frame and crops from the group photos (kept out of tuning).
-Timings: the matte and foreground stages on those photos, and quality mode end to end (default options, PNG)
-on the tuned photos scaled to 1 MP. Every time is also given as a ratio to the yardstick: one raw ISNet
+use: the tuned test photos, faces cut by the frame and crops from the group photos (kept out of tuning); and the
+mean alpha over hand-labelled regions that are not the subject (old background, a neighbour's hair).
+Timings: the matte and foreground stages on those photos, the split from neighbours (two_faces, group3), and
+quality mode end to end (default options, PNG) on the tuned photos scaled to 1 MP. Every time is also given as a ratio to the yardstick: one raw ISNet
 inference at 1024x1024 in the same run (see benchmarks/pipeline_bench.py). pymatting's estimate_foreground_ml
 is measured when pymatting is installed (`pip install pymatting`; a dev-only comparison, not in the image).
 """
@@ -28,7 +29,18 @@ import numpy.typing as npt
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from tests.pipeline.matte_invariants import PLAIN, SATURATED, TUNED, backgrounds, cases, invariants, load_rgb, swap_run  # noqa: E402
+from tests.pipeline.matte_invariants import (  # noqa: E402
+    LABELLED_BACKGROUND,
+    PLAIN,
+    SATURATED,
+    TUNED,
+    backgrounds,
+    cases,
+    invariants,
+    labelled_background_alpha,
+    load_rgb,
+    swap_run,
+)
 
 from facecraft.config import MattingMode, OutputFormat, Settings  # noqa: E402
 from facecraft.imaging.foreground import estimate_foreground  # noqa: E402
@@ -37,6 +49,7 @@ from facecraft.pipeline.encode import encode_portrait  # noqa: E402
 from facecraft.pipeline.factory import build_pipeline  # noqa: E402
 from facecraft.pipeline.options import PortraitOptions  # noqa: E402
 from facecraft.pipeline.portrait import PortraitPipeline  # noqa: E402
+from facecraft.pipeline.presets import get_preset  # noqa: E402
 from facecraft.runtime.sessions import create_session  # noqa: E402
 from pipeline_bench import _cores, _cpu_model  # noqa: E402
 
@@ -158,6 +171,22 @@ def swap_table(pipeline: PortraitPipeline, names: list[str]) -> None:
                 print(f"{name:<18}{mode.value:<9}{background:<9} IoU {iou:.3f}  {'  '.join(cells)}")
 
 
+def labelled_table(pipeline: PortraitPipeline) -> None:
+    """Mean alpha over hand-labelled regions that are not the subject (old background, a neighbour's hair)."""
+    frames = [None, "passport", "us_passport", "canada_passport"]
+    print("\n## mean alpha over hand-labelled regions that are not the subject (0 is right; - : not in the frame)")
+    print(f"{'photo':<26}{'mode':<9}" + "".join(f"{frame or 'face box':>17}" for frame in frames))
+    for name, polygon in LABELLED_BACKGROUND.items():
+        for mode in (MattingMode.QUALITY, MattingMode.FAST):
+            cells = []
+            for frame in frames:
+                preset = get_preset(frame).option_values() if frame else {}
+                options = PLAIN.model_copy(update={**preset, "matting": mode, "use_oval_mask": False})
+                kept = labelled_background_alpha(pipeline.process_rgb(load_rgb(name), options), polygon)
+                cells.append(f"{'-' if kept is None else f'{kept:.3f}':>17}")
+            print(f"{name:<26}{mode.value:<9}" + "".join(cells))
+
+
 def timing_table(pipeline: PortraitPipeline, stick: dict[str, float], repeats: int) -> None:
     print("\n## median seconds and ratio to the yardstick:        wall (s, ratio)    cpu (s, ratio)")
     matte, foreground = pipeline.matter.matte, pipeline.foreground
@@ -176,6 +205,19 @@ def timing_table(pipeline: PortraitPipeline, stick: dict[str, float], repeats: i
     finally:
         pipeline.matter.matte = matte  # type: ignore[method-assign]
         pipeline.foreground = foreground
+    # The split between the subject and its neighbours is a stage of its own (wall time only), run only when another
+    # face is found: timed on the two tuned photos with a neighbour beside the subject.
+    for frame in (None, "us_passport"):
+        preset = get_preset(frame).option_values() if frame else {}
+        options = PLAIN.model_copy(update=preset)
+        split = [
+            pipeline.process_rgb(load_rgb(name), options).timings["neighbours"]
+            for name in ("two_faces.jpg", "group3.jpg")
+            for _ in range(repeats)
+        ]
+        seconds = statistics.median(split)
+        label = f"neighbour split, {frame or 'face box'}"
+        print(f"{label:<34}{seconds:>7.3f} s {seconds / stick['wall']:>6.3f}    (wall only)")
     rgb = np.asarray(cv2.resize(load_rgb("grace_hopper.jpg"), (648, 648)), dtype=np.uint8)
     alpha = pipeline.process_rgb(rgb, PLAIN).alpha
     for label, estimator in {"blur fusion": estimate_foreground, "pymatting ML": pymatting_ml()}.items():
@@ -208,7 +250,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--swap-photos", nargs="*", default=["person_a.jpg", "grace_hopper.jpg"])
-    parser.add_argument("--skip", nargs="*", default=[], choices=["invariants", "swap", "timing"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["invariants", "swap", "labelled", "timing"])
     args = parser.parse_args()
     settings = Settings(models_dir=REPO / "models", _env_file=None)
     pipeline = build_pipeline(settings)
@@ -223,6 +265,8 @@ def main() -> int:
         invariant_table(pipeline)
     if "swap" not in args.skip:
         swap_table(pipeline, args.swap_photos)
+    if "labelled" not in args.skip:
+        labelled_table(pipeline)
     return 0
 
 

@@ -6,9 +6,10 @@ Invariants (no ground truth needed; definitions in tests/pipeline/matte_invarian
 use: the tuned test photos, faces cut by the frame and crops from the group photos (kept out of tuning); and the
 mean alpha over hand-labelled regions that are not the subject (old background, a neighbour's hair).
 Timings: the matte and foreground stages on those photos, the split from neighbours (two_faces, group3), and
-quality mode end to end (default options, PNG) on the tuned photos scaled to 1 MP. Every time is also given as a ratio to the yardstick: one raw ISNet
-inference at 1024x1024 in the same run (see benchmarks/pipeline_bench.py). pymatting's estimate_foreground_ml
-is measured when pymatting is installed (`pip install pymatting`; a dev-only comparison, not in the image).
+quality mode end to end (default options, PNG) on the tuned photos scaled to 1 MP. Every time is also given as a
+ratio to the yardstick: one raw ISNet inference at 1024x1024 in the same run (see benchmarks/pipeline_bench.py).
+pymatting's estimate_foreground_ml is measured when pymatting is installed (`pip install pymatting`; a dev-only
+comparison, not in the image).
 """
 
 from __future__ import annotations

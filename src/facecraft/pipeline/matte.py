@@ -86,7 +86,8 @@ class PersonMatter:
         neighbours: Mask | None = None,
     ) -> Matte:
         """Alpha in [0, 1] at the crop's size. `inside` marks pixels that show the photo, `face` the face-mesh
-        oval; `context` is the window ISNet sees (the crop itself when None)."""
+        oval; `context` is the window ISNet sees (the crop itself when None); `neighbours` the pixels of other
+        people (pipeline/neighbours.py), if any."""
         in_photo = inside > 0.5
         face = face & in_photo
         # Not multiplied by `inside`: a seam of half-covered pixels at the photo's edge would read as the person's

@@ -2,11 +2,12 @@
 
 In a group photo the person segmentation marks everyone, and a neighbour's hair or shoulder that touches the
 subject joins the subject's region: keeping only what is connected to the subject's face does not drop it. The
-detector has already found the neighbours' faces, so each face seeds its own person: the middle of the face and a
-column of chest under the chin. A watershed on the photo's edges then splits the people between the seeds, so the
-line between two people runs along the strongest edge between them (hair against hair, a shoulder against a
-dress), not along a shape. The subject's seeds are its face mesh and mid-chest; a neighbour's seed never lies in
-the subject's own generous head-and-shoulders shape, so a neighbour leaning on the subject costs no shoulder.
+detector has already found the neighbours' faces, so each face stands for a rough body (a head ellipse with hair,
+a torso column under the chin) and seeds its person wherever that body lies outside the subject's own generous
+head-and-shoulders shape: a neighbour leaning on the subject costs no shoulder. The subject is seeded by its face
+oval, the hair right around it and the middle of its chest. A watershed on the photo's edges then splits the
+people between the seeds, so the line between two people runs along the strongest edge between them (hair
+against hair, a shoulder against a dress), not along a shape.
 
 Shapes are in units of each face box (the detector's box runs from the brows to the chin, cheek to cheek).
 """

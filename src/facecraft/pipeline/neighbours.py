@@ -65,22 +65,27 @@ def neighbour_mask(
     """The working crop's pixels that are another detected person's, or None.
 
     Worked out on a view reaching half a crop beyond every side (`photo_plan` cuts it from `photo`, `plan` maps
-    the face boxes into it): a tight crop often shows a neighbour's hair while their face lies just outside it,
-    and the split must not depend on how tightly the photo is framed. Pixels beyond the photo are flat fill.
+    the face boxes into the crop): a tight crop often shows a neighbour's hair while their face lies just outside
+    it, and the split must not depend on how tightly the photo is framed. Pixels beyond the photo are flat fill.
     """
     width, height = plan.size
-    pad_x, pad_y = width // 2, height // 2
-    margins = (pad_x / width, pad_y / height, pad_x / width, pad_y / height)
-    size = (width + 2 * pad_x, height + 2 * pad_y)
-    found = seeds(plan.context(*margins, size=size), subject, others)
+    # The view is twice the crop's extent at the crop's pixel count (half its resolution): the split needs the
+    # edges between people, not hair-fine detail, and it costs a quarter of a full-resolution view.
+    size = (width, height)
+    view_plan = plan.context(0.5, 0.5, 0.5, 0.5, size=size)
+    found = seeds(view_plan, subject, others)
     if found is None:
         return None
-    view, _ = warp_crop(photo, photo_plan.context(*margins, size=size))
-    face_in_view = np.zeros(found.subject.shape, bool)
-    face_in_view[pad_y : pad_y + height, pad_x : pad_x + width] = face
+    view, _ = warp_crop(photo, photo_plan.context(0.5, 0.5, 0.5, 0.5, size=size))
+    face_in_view = cv2.resize(face.view(np.uint8), (width // 2, height // 2), interpolation=cv2.INTER_AREA) > 0
+    x0, y0 = (width - width // 2) // 2, (height - height // 2) // 2
+    placed = np.zeros((height, width), bool)
+    placed[y0 : y0 + height // 2, x0 : x0 + width // 2] = face_in_view
     people = person_mask(view) >= _NOBODY
-    theirs = neighbour_pixels(view, people, found, face_in_view)[pad_y : pad_y + height, pad_x : pad_x + width]
-    return theirs if theirs.any() else None
+    theirs = neighbour_pixels(view, people, found, placed)[y0 : y0 + height // 2, x0 : x0 + width // 2]
+    if not theirs.any():
+        return None
+    return np.asarray(cv2.resize(theirs.view(np.uint8), (width, height), interpolation=cv2.INTER_LINEAR) > 0)
 
 
 def seeds(plan: CropPlan, subject: Box, others: Sequence[Box]) -> Seeds | None:

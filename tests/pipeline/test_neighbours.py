@@ -25,7 +25,7 @@ def test_the_subject_seen_twice_is_not_a_neighbour() -> None:
 
 
 def test_a_neighbour_inside_the_subject_s_own_shape_seeds_nothing() -> None:
-    """A face leaning on the subject's shoulder: its seeds would lie where the subject's body may be."""
+    """A face held at the subject's chest (a child in its arms): its seeds would lie where the subject's body may be."""
     assert seeds(PLAN, SUBJECT, [Box(140, 150, 40, 45)]) is None
 
 

@@ -29,6 +29,18 @@ def test_a_neighbour_inside_the_subject_s_own_shape_seeds_nothing() -> None:
     assert seeds(PLAN, SUBJECT, [Box(140, 150, 40, 45)]) is None
 
 
+def test_a_face_far_behind_the_subject_seeds_nothing() -> None:
+    """A bystander or a face on a poster, much smaller than the subject's: not who touches the subject."""
+    assert seeds(PLAN, SUBJECT, [Box(300, 40, 25, 30)]) is None
+
+
+def test_a_neighbour_s_torso_ends_below_the_chest() -> None:
+    found = seeds(PLAN, Box(100, 20, 30, 30), [Box(300, 20, 30, 30)])
+    assert found is not None
+    assert found.neighbours[100, 315], "the neighbour's chest, within 2.5 face heights of the chin"
+    assert not found.neighbours[200:, :].any(), "nothing far below: a body there is someone else's"
+
+
 def test_each_person_is_seeded_in_head_and_chest() -> None:
     found = seeds(PLAN, SUBJECT, [Box(300, 60, 60, 70)])
     assert found is not None

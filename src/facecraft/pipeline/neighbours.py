@@ -41,6 +41,12 @@ _SUBJECT_CHEST = 0.6
 # to the subject's flood wherever the subject's dark clothes meet the neighbour's dark hair without an edge.
 _NEIGHBOUR_HEAD = (0.8, 1.0)
 _NEIGHBOUR_TORSO = 1.2
+# A torso reaches about this many face heights below the chin; a neighbour's seed goes no further, so that the body
+# of someone standing behind the subject does not seed the subject's own arm in front of it.
+_NEIGHBOUR_TORSO_LENGTH = 2.5
+# Faces narrower than this share of the subject's are far behind it (a bystander, a face on a poster): they are not
+# what touches the subject, and their bodies would lie behind the subject's.
+_NEIGHBOUR_MIN_WIDTH = 0.5
 # Person segmentation below this is nobody: background, which the watershed does not flood.
 _NOBODY = 0.1
 
@@ -93,8 +99,8 @@ def seeds(plan: CropPlan, subject: Box, others: Sequence[Box]) -> Seeds | None:
     width, height = plan.size
     theirs = np.zeros((height, width), np.uint8)
     for box in others:
-        if not _overlaps(box, subject):
-            _draw_body(theirs, plan.map_box(box), _NEIGHBOUR_HEAD, _NEIGHBOUR_TORSO)
+        if not _overlaps(box, subject) and box.width >= _NEIGHBOUR_MIN_WIDTH * subject.width:
+            _draw_body(theirs, plan.map_box(box), _NEIGHBOUR_HEAD, _NEIGHBOUR_TORSO, _NEIGHBOUR_TORSO_LENGTH)
     own_shape = np.zeros_like(theirs)
     _draw_body(own_shape, plan.map_box(subject), _SUBJECT_HEAD, _SUBJECT_TORSO)
     theirs[own_shape > 0] = 0
@@ -125,8 +131,11 @@ def _overlaps(box: Box, subject: Box) -> bool:
     return subject.x <= cx <= subject.x + subject.width and subject.y <= cy <= subject.y + subject.height
 
 
-def _draw_body(canvas: npt.NDArray[np.uint8], face: Box, head: tuple[float, float], torso: float) -> None:
-    """Fill a head ellipse and a torso column for the face box `face` (crop pixels) into `canvas`."""
+def _draw_body(
+    canvas: npt.NDArray[np.uint8], face: Box, head: tuple[float, float], torso: float, length: float | None = None
+) -> None:
+    """Fill a head ellipse and a torso column for the face box `face` (crop pixels) into `canvas`; the column
+    reaches `length` face heights below the chin, or the bottom of the canvas."""
     cx, cy = face.center
     centre = (round(cx), round(cy - _HEAD_RAISE * face.height))
     axes = (max(1, round(head[0] * face.width)), max(1, round(head[1] * face.height)))
@@ -135,4 +144,5 @@ def _draw_body(canvas: npt.NDArray[np.uint8], face: Box, head: tuple[float, floa
         return
     chin = round(face.y + face.height)
     left, right = round(cx - torso * face.width), round(cx + torso * face.width)
-    cv2.rectangle(canvas, (left, chin), (right, canvas.shape[0] - 1), (1,), thickness=-1)
+    bottom = canvas.shape[0] - 1 if length is None else round(chin + length * face.height)
+    cv2.rectangle(canvas, (left, chin), (right, bottom), (1,), thickness=-1)

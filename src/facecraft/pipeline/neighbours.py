@@ -101,13 +101,14 @@ def seeds(plan: CropPlan, subject: Box, others: Sequence[Box]) -> Seeds | None:
     for box in others:
         if not _overlaps(box, subject) and box.width >= _NEIGHBOUR_MIN_WIDTH * subject.width:
             _draw_body(theirs, plan.map_box(box), _NEIGHBOUR_HEAD, _NEIGHBOUR_TORSO, _NEIGHBOUR_TORSO_LENGTH)
+    face = plan.map_box(subject)
     own_shape = np.zeros_like(theirs)
-    _draw_body(own_shape, plan.map_box(subject), _SUBJECT_HEAD, _SUBJECT_TORSO)
+    _draw_body(own_shape, face, _SUBJECT_HEAD, _SUBJECT_TORSO)
     theirs[own_shape > 0] = 0
     if not theirs.any():
         return None
     own = np.zeros_like(theirs)
-    _draw_body(own, plan.map_box(subject), _SUBJECT_HAIR, _SUBJECT_CHEST)
+    _draw_body(own, face, _SUBJECT_HAIR, _SUBJECT_CHEST)
     return Seeds(theirs > 0, (own > 0) & ~(theirs > 0))
 
 
@@ -140,8 +141,6 @@ def _draw_body(
     centre = (round(cx), round(cy - _HEAD_RAISE * face.height))
     axes = (max(1, round(head[0] * face.width)), max(1, round(head[1] * face.height)))
     cv2.ellipse(canvas, centre, axes, 0.0, 0.0, 360.0, (1,), thickness=-1)
-    if torso <= 0:
-        return
     chin = round(face.y + face.height)
     left, right = round(cx - torso * face.width), round(cx + torso * face.width)
     bottom = canvas.shape[0] - 1 if length is None else round(chin + length * face.height)

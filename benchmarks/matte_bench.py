@@ -37,6 +37,7 @@ from tests.pipeline.matte_invariants import (  # noqa: E402
     TUNED,
     backgrounds,
     cases,
+    framed_options,
     invariants,
     labelled_background_alpha,
     load_rgb,
@@ -50,7 +51,6 @@ from facecraft.pipeline.encode import encode_portrait  # noqa: E402
 from facecraft.pipeline.factory import build_pipeline  # noqa: E402
 from facecraft.pipeline.options import PortraitOptions  # noqa: E402
 from facecraft.pipeline.portrait import PortraitPipeline  # noqa: E402
-from facecraft.pipeline.presets import get_preset  # noqa: E402
 from facecraft.runtime.sessions import create_session  # noqa: E402
 from pipeline_bench import _cores, _cpu_model  # noqa: E402
 
@@ -181,9 +181,9 @@ def labelled_table(pipeline: PortraitPipeline) -> None:
         for mode in (MattingMode.QUALITY, MattingMode.FAST):
             cells = []
             for frame in frames:
-                preset = get_preset(frame).option_values() if frame else {}
-                options = PLAIN.model_copy(update={**preset, "matting": mode, "use_oval_mask": False})
-                kept = labelled_background_alpha(pipeline.process_rgb(load_rgb(name), options), polygon)
+                kept = labelled_background_alpha(
+                    pipeline.process_rgb(load_rgb(name), framed_options(frame, mode)), polygon
+                )
                 cells.append(f"{'-' if kept is None else f'{kept:.3f}':>17}")
             print(f"{name:<26}{mode.value:<9}" + "".join(cells))
 
@@ -209,8 +209,7 @@ def timing_table(pipeline: PortraitPipeline, stick: dict[str, float], repeats: i
     # The split between the subject and its neighbours is a stage of its own (wall time only), run only when another
     # face is found: timed on the two tuned photos with a neighbour beside the subject.
     for frame in (None, "us_passport"):
-        preset = get_preset(frame).option_values() if frame else {}
-        options = PLAIN.model_copy(update=preset)
+        options = framed_options(frame)
         split = [
             pipeline.process_rgb(load_rgb(name), options).timings["neighbours"]
             for name in ("two_faces.jpg", "group3.jpg")

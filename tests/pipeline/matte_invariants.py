@@ -12,12 +12,21 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facecraft.config import MattingMode
 from facecraft.imaging.trimap import polygon_mask
 from facecraft.pipeline.landmarks import CHIN, FACE_OVAL, LIPS_OUTER
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
+from facecraft.pipeline.presets import get_preset
 
 PLAIN = PortraitOptions(use_oval_mask=False, enhance_face=False, enhance_photo=False)
+
+
+def framed_options(document_id: str | None, mode: MattingMode = MattingMode.QUALITY) -> PortraitOptions:
+    """PLAIN in a document preset's frame (None: the face-box framing), without the preset's oval, in `mode`."""
+    preset = get_preset(document_id).option_values() if document_id else {}
+    return PLAIN.model_copy(update={**preset, "use_oval_mask": False, "matting": mode})
+
 
 # New backgrounds for the swap test: four saturated colours (spill is measured on these), a texture, a busy photo.
 SATURATED = {"green": (0, 200, 40), "magenta": (220, 0, 180), "blue": (10, 40, 230), "orange": (250, 140, 0)}

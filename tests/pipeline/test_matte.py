@@ -19,6 +19,7 @@ from tests.pipeline.matte_invariants import (
     TUNED,
     backgrounds,
     cases,
+    framed_options,
     framing_agreement,
     invariants,
     labelled_background_alpha,
@@ -29,7 +30,6 @@ from tests.pipeline.matte_invariants import (
 from facecraft.config import MattingMode
 from facecraft.imaging.foreground import estimate_foreground
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
-from facecraft.pipeline.presets import get_preset
 from facecraft.standards.documents import DOCUMENT_IDS
 
 CASE_NAMES = (
@@ -139,7 +139,7 @@ _MOST_EXTRA, _MEAN_EXTRA, _MOST_LOST = 0.06, 0.02, 0.08
 @pytest.mark.parametrize("document_id", DOCUMENT_IDS)
 def test_document_framing_keeps_no_old_background(pipeline, photos, results, document_id: str) -> None:
     """Every document preset, on every tuned photo, mattes like the face-box framing where both frames show it."""
-    options = PLAIN.model_copy(update={**get_preset(document_id).option_values(), "use_oval_mask": False})
+    options = framed_options(document_id)
     found = {}
     for name in TUNED:
         framed = pipeline.process_rgb(photos[name], options)
@@ -171,7 +171,7 @@ _LABELLED_CASES = [
 @pytest.mark.parametrize(("name", "document_id", "most"), _LABELLED_CASES)
 def test_labelled_background_next_to_the_subject_is_dropped(pipeline, name: str, document_id: str, most: float) -> None:
     """Hand-labelled old background beside the subject is transparent in a document preset's frame."""
-    options = PLAIN.model_copy(update={**get_preset(document_id).option_values(), "use_oval_mask": False})
+    options = framed_options(document_id)
     portrait = pipeline.process_rgb(load_rgb(name), options)
     kept = labelled_background_alpha(portrait, LABELLED_BACKGROUND[name])
     assert kept is not None, "the frame must show the labelled region"
@@ -194,8 +194,7 @@ _NEIGHBOUR_CASES = [
 @pytest.mark.parametrize(("name", "document_id"), _NEIGHBOUR_CASES)
 def test_neighbour_beside_the_subject_is_dropped(pipeline, name: str, document_id: str, mode: MattingMode) -> None:
     """A neighbour's hair touching the subject is transparent in a document preset's wide frame."""
-    update = {**get_preset(document_id).option_values(), "use_oval_mask": False, "matting": mode}
-    portrait = pipeline.process_rgb(load_rgb(name), PLAIN.model_copy(update=update))
+    portrait = pipeline.process_rgb(load_rgb(name), framed_options(document_id, mode))
     kept = labelled_background_alpha(portrait, LABELLED_BACKGROUND[name])
     assert kept is not None, "the frame must show the labelled region"
     assert kept <= 0.1, f"mean alpha {kept:.3f} over the neighbour's hair"

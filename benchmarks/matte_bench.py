@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/matte_bench.py [--repeats 2] [--swap-photos person_a.jpg grace_hopper.jpg]
 
 Invariants (no ground truth needed; definitions in tests/pipeline/matte_invariants.py) on every case the tests
-use: the tuned test photos, faces cut by the frame and crops from the group photos (kept out of tuning); and the
-mean alpha over hand-labelled regions that are not the subject (old background, a neighbour's hair).
+use: the tuned test photos, faces cut by the frame and crops from the group photos (kept out of tuning); the
+error against a known alpha on composites made here (a result over five new backgrounds); and the mean alpha over
+hand-labelled regions that are not the subject (old background, a neighbour's hair).
 Timings: the matte and foreground stages on those photos, the split from neighbours (two_faces, group3), and
 quality mode end to end (default options, PNG) on the tuned photos scaled to 1 MP. Every time is also given as a
 ratio to the yardstick: one raw ISNet inference at 1024x1024 in the same run (see benchmarks/pipeline_bench.py).
@@ -34,6 +35,7 @@ from tests.pipeline.matte_invariants import (  # noqa: E402
     LABELLED_BACKGROUND,
     PLAIN,
     SATURATED,
+    TRUTH_BACKGROUNDS,
     TUNED,
     backgrounds,
     cases,
@@ -42,6 +44,8 @@ from tests.pipeline.matte_invariants import (  # noqa: E402
     labelled_background_alpha,
     load_rgb,
     swap_run,
+    truth_composite,
+    truth_error,
 )
 
 from facecraft.config import MattingMode, OutputFormat, Settings  # noqa: E402
@@ -172,6 +176,30 @@ def swap_table(pipeline: PortraitPipeline, names: list[str]) -> None:
                 print(f"{name:<18}{mode.value:<9}{background:<9} IoU {iou:.3f}  {'  '.join(cells)}")
 
 
+def truth_table(pipeline: PortraitPipeline) -> None:
+    """Composites with a known alpha (matte_invariants.truth_composite): each tuned photo's quality result over a
+    solid colour, two textures and two busy photos, on a canvas wider than it; both modes matte the same canvases."""
+    print("\n## composites with a known alpha (the quality result over a new background, the subject at the bottom")
+    print("## centre of a larger canvas): mean squared alpha error x 1e3 and IoU of alpha > 0.5, per photo and mean")
+    found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    print(f"{'photo':<18}" + "".join(f"{background:>22}" for background in TRUTH_BACKGROUNDS))
+    for name in TUNED:
+        first = pipeline.process_rgb(load_rgb(name), PLAIN)
+        cells: dict[str, list[str]] = {mode.value: [] for mode in MattingMode}
+        for background in TRUTH_BACKGROUNDS:
+            canvas, truth = truth_composite(first, background)
+            for mode in MattingMode:
+                error = truth_error(pipeline, canvas, truth, PLAIN.model_copy(update={"matting": mode}))
+                found.setdefault((mode.value, background), []).append((error.mse, error.iou))
+                cells[mode.value].append(f"{error.mse * 1e3:>12.2f} {error.iou:>8.3f}")
+        for label, row in cells.items():
+            print(f"{name.removesuffix('.jpg')[:10] + ' ' + label:<18}" + "".join(f"{cell:>22}" for cell in row))
+    for mode in MattingMode:
+        means = [found[(mode.value, background)] for background in TRUTH_BACKGROUNDS]
+        summary = [f"{np.mean([e[0] for e in m]) * 1e3:>12.2f} {min(e[1] for e in m):>8.3f}" for m in means]
+        print(f"{'mean/min ' + mode.value:<18}" + "".join(f"{cell:>22}" for cell in summary))
+
+
 def labelled_table(pipeline: PortraitPipeline) -> None:
     """Mean alpha over hand-labelled regions that are not the subject (old background, a neighbour's hair)."""
     frames = [None, "passport", "us_passport", "canada_passport"]
@@ -250,7 +278,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--swap-photos", nargs="*", default=["person_a.jpg", "grace_hopper.jpg"])
-    parser.add_argument("--skip", nargs="*", default=[], choices=["invariants", "swap", "labelled", "timing"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["invariants", "swap", "truth", "labelled", "timing"])
     args = parser.parse_args()
     settings = Settings(models_dir=REPO / "models", _env_file=None)
     pipeline = build_pipeline(settings)
@@ -265,6 +293,8 @@ def main() -> int:
         invariant_table(pipeline)
     if "swap" not in args.skip:
         swap_table(pipeline, args.swap_photos)
+    if "truth" not in args.skip:
+        truth_table(pipeline)
     if "labelled" not in args.skip:
         labelled_table(pipeline)
     return 0

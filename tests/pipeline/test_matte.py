@@ -15,6 +15,7 @@ from tests.pipeline.matte_invariants import (
     HELD_OUT_GROUPS,
     LABELLED_BACKGROUND,
     PLAIN,
+    PLAIN_OR_TEXTURE,
     SATURATED,
     TUNED,
     backgrounds,
@@ -25,6 +26,8 @@ from tests.pipeline.matte_invariants import (
     labelled_background_alpha,
     load_rgb,
     swap_run,
+    truth_composite,
+    truth_error,
 )
 
 from facecraft.config import MattingMode
@@ -105,6 +108,31 @@ def test_background_swap_mattes_the_same(
     height, width = first.alpha.shape
     swap = swap_run(pipeline, first, background, backgrounds(height, width)[background], options)
     assert swap.iou >= 0.97, f"{background}: alpha IoU {swap.iou:.3f} against the first result"
+
+
+# Composites with a known alpha (matte_invariants.truth_composite): each tuned photo's quality result over a new
+# background on a larger canvas, matted again by both modes. Measured (benchmarks/matte_bench.py, 9 photos): mean
+# squared error x 1e3, quality vs fast, green 2.4 vs 3.7, brick 3.9 vs 7.5, grass 8.3 vs 13.8; lowest quality IoU
+# 0.985 (green), 0.976 (brick), 0.961 (grass: grace_hopper's white cap crown over grey grass). Over the two busy
+# photos quality is the worse mode (rocket 15.6 vs 8.7, coffee 42.6 vs 25.6): ISNet calls an object that touches
+# the head salient (README, "Known limits"); not asserted.
+_TRUTH_IOU = {"green": 0.97, "brick": 0.97}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("background", PLAIN_OR_TEXTURE)
+def test_quality_recovers_a_known_alpha_better_than_fast(pipeline, photos, results, background: str) -> None:
+    """Over a solid colour and textures, both modes matte the same composites; quality errs less than fast."""
+    errors: dict[MattingMode, list[float]] = {mode: [] for mode in MODES}
+    for name in TUNED:
+        canvas, truth = truth_composite(_portrait(pipeline, photos, results, name, MattingMode.QUALITY), background)
+        for mode in MODES:
+            found = truth_error(pipeline, canvas, truth, PLAIN.model_copy(update={"matting": mode}))
+            errors[mode].append(found.mse)
+            if mode is MattingMode.QUALITY and background in _TRUTH_IOU:
+                assert found.iou >= _TRUTH_IOU[background], f"{name}: IoU {found.iou:.3f} against the known alpha"
+    quality, fast = (float(np.mean(errors[mode])) for mode in MODES)
+    assert quality < fast, f"mean squared error: quality {quality:.4f}, fast {fast:.4f}"
 
 
 def test_decontamination_halves_the_spill(pipeline, photos, results) -> None:

@@ -19,7 +19,9 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415
+    from facecraft.runtime.memory import limit_malloc_arenas  # noqa: PLC0415
 
+    limit_malloc_arenas()  # before any worker thread exists (runtime/memory.py says why)
     settings = settings_or_exit()
     if settings.queue_url and settings.role is Role.WORKER:
         # The same image runs as a worker with FACECRAFT_ROLE=worker and its usual command.

@@ -18,7 +18,9 @@ def run(args: argparse.Namespace) -> int:
     from facecraft.cli.main import settings_or_exit  # noqa: PLC0415
     from facecraft.jobs.queue.worker import run_worker  # noqa: PLC0415
     from facecraft.logs import configure_logging  # noqa: PLC0415
+    from facecraft.runtime.memory import limit_malloc_arenas  # noqa: PLC0415
 
+    limit_malloc_arenas()  # before any worker thread exists (runtime/memory.py says why)
     settings = settings_or_exit()
     if args.concurrency:
         settings = settings.model_copy(update={"worker_concurrency": args.concurrency})

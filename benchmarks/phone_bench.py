@@ -11,7 +11,8 @@ to the in-run yardstick (one raw ISNet inference at 1024x1024, see pipeline_benc
 from issue #15 with its verdict. On a shared, busy machine the yardstick drifts with the load, so every
 timed run is paired with a yardstick run just before it and the ratio is the median of the pairs' ratios.
 Peak server RSS is VmHWM of a live `facecraft serve` process
-(MAX_CONCURRENT_JOBS=2) after `--requests` uploads sent 8 at a time.
+(MAX_CONCURRENT_JOBS=2; it bounds glibc's heap arenas to 2 unless MALLOC_ARENA_MAX is set, as the images do)
+after `--requests` uploads sent 8 at a time.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def end_to_end(
 def server_peak_rss_mb(data: bytes, requests: int, concurrency: int = 8) -> tuple[float, float]:
     """Peak RSS (MB) of a fresh server after `requests` uploads of `data`, `concurrency` at a time; idle RSS too."""
     with tempfile.TemporaryDirectory() as tmp:
-        server = ServerProcess(Path(tmp), max_concurrent_jobs=2, max_queued_jobs=64)
+        server = ServerProcess(Path(tmp), cli=True, max_concurrent_jobs=2, max_queued_jobs=64)
         server.start(ready_timeout=300)
         try:
             idle = server.peak_rss_mb()

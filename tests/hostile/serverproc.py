@@ -21,10 +21,13 @@ from tests.conftest import MODELS_DIR, free_port
 
 
 class ServerProcess:
-    """`uvicorn facecraft.api.app:create_app --factory` with dirs under `root` and FACECRAFT_* `env`."""
+    """`uvicorn facecraft.api.app:create_app --factory` with dirs under `root` and FACECRAFT_* `env`; with `cli`,
+    `facecraft serve` instead (what a user starts without Docker: it also bounds the heap arenas, runtime/memory.py).
+    """
 
-    def __init__(self, root: Path, **env: Any) -> None:
+    def __init__(self, root: Path, *, cli: bool = False, **env: Any) -> None:
         self.root = root
+        self.cli = cli
         self.upload_dir = root / "uploads"
         self.output_dir = root / "processed"
         self.tmp_dir = root / "tmp"
@@ -52,19 +55,31 @@ class ServerProcess:
         environ = {k: v for k, v in os.environ.items() if not k.startswith("FACECRAFT_")}
         # TMPDIR: Python's tempfile (and so Starlette's spooled uploads) writes only here.
         environ.update(self.env, TMPDIR=str(self.tmp_dir), PYTHONUNBUFFERED="1")
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "facecraft.api.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-        ]
+        if self.cli:
+            command = [
+                sys.executable,
+                "-m",
+                "facecraft.cli.main",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
+        else:
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "facecraft.api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, env=environ, cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
         log.close()

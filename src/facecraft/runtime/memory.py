@@ -2,7 +2,7 @@
 
 glibc gives each thread that finds the heap busy an arena of its own, and the freed decode and matte buffers stay
 mapped in every one of them: with 8 concurrent 12 MP uploads (MAX_CONCURRENT_JOBS=2) the server peaked at
-1009-1070 MB with the default and 939-946 MB with 2 arenas (benchmarks/phone_bench.py, README). The images set
+1057 MB with 64 arenas and 958 MB with 2 (benchmarks/phone_bench.py, 2026-11-30; README). The images set
 MALLOC_ARENA_MAX=2 in their environment; a server started without Docker gets the same bound here, before it
 starts its worker threads. A MALLOC_ARENA_MAX the user set is left alone (glibc has applied it already).
 """

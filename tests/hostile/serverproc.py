@@ -56,30 +56,10 @@ class ServerProcess:
         # TMPDIR: Python's tempfile (and so Starlette's spooled uploads) writes only here.
         environ.update(self.env, TMPDIR=str(self.tmp_dir), PYTHONUNBUFFERED="1")
         if self.cli:
-            command = [
-                sys.executable,
-                "-m",
-                "facecraft.cli.main",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ]
+            program = ["facecraft.cli.main", "serve"]  # log level from FACECRAFT_LOG_LEVEL
         else:
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "facecraft.api.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ]
+            program = ["uvicorn", "facecraft.api.app:create_app", "--factory", "--log-level", "warning"]
+        command = [sys.executable, "-m", *program, "--host", "127.0.0.1", "--port", str(self.port)]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, env=environ, cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
         log.close()

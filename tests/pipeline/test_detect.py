@@ -1,5 +1,5 @@
-"""The face detector: MediaPipe's full-range model first, its short-range model on the same view when that finds
-nothing (close-ups and tight crops), on the real bundled models and real photos."""
+"""The face detector: MediaPipe's full-range model first, then both models' quarter-turn views competing on score
+when that finds no upright face as sent (close-ups and tight crops), on the real bundled models and real photos."""
 
 from __future__ import annotations
 
@@ -25,6 +25,20 @@ CLOSE_UPS = {
     "astronaut.jpg": (183, 72, 94, 94),  # 0.9 times the detected face's side
     "grace_hopper.jpg": (186, 143, 170, 170),  # 0.85 times
 }
+
+
+# Tighter close-ups (x, y, width, height; the face 0.45-0.9 of the side), scaled to 640 px as a phone would show them.
+# On each, the full-range model finds no upright face as sent but "finds" one in a turned view (at 90 degrees, or
+# +-30 degrees in-plane, scoring 0.66-0.87): the short-range model's sighting as sent must win.
+TIGHT_CLOSE_UPS = {
+    "person_a.jpg": (130, 115, 224, 224),
+    "grace_hopper.jpg": (155, 128, 222, 222),
+    "person_d.jpg": (35, 144, 224, 224),
+    "two_faces2.jpg": (42, 140, 187, 187),
+    "person_b.jpg": (107, 77, 369, 369),
+}
+# person_a's head is tilted ~30 degrees: turned 90 degrees, both models score it alike upright and sideways.
+TURNED_TIGHT_CLOSE_UPS = sorted(set(TIGHT_CLOSE_UPS) - {"person_a.jpg"})
 
 
 def _rgb(data: bytes) -> npt.NDArray[np.uint8]:
@@ -57,11 +71,32 @@ def test_close_up_missed_by_full_range_is_found_by_short_range(photo, name: str)
     assert all(eye[1] < crop.shape[0] / 2 for eye in (face.left_eye, face.right_eye))
 
 
-def test_short_range_looks_only_at_the_photo_as_sent(photo) -> None:
-    """Its keypoints cannot tell upside down from upright, so a close-up turned over is not found upside down."""
+def test_an_upside_down_close_up_is_never_taken_for_upright(photo) -> None:
+    """The short-range keypoints cannot tell upside down from upright; only a turned view's score may find it."""
     upside_down = np.ascontiguousarray(np.rot90(_close_up(photo, "grace_hopper.jpg"), k=2))
     found = FaceDetector().find_faces(upside_down)
     assert not found.faces or found.turn == 180
+
+
+def _tight_close_up(photo: Any, name: str, quarter_turns: int = 0) -> npt.NDArray[np.uint8]:
+    x, y, w, h = TIGHT_CLOSE_UPS[name]
+    crop = cv2.resize(_rgb(photo(name))[y : y + h, x : x + w], (640, 640), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(np.rot90(crop, k=quarter_turns))
+
+
+@pytest.mark.parametrize("name", sorted(TIGHT_CLOSE_UPS))
+def test_upright_close_up_is_not_turned_by_a_sighting_in_a_turned_view(photo, name: str) -> None:
+    found = FaceDetector().find_faces(_tight_close_up(photo, name))
+    assert found.faces and found.turn == 0, f"found in the view turned {found.turn} degrees by {found.model}"
+    face = found.faces[0]
+    assert face.box.width > 0.3 * found.view.shape[1]
+    assert all(eye[1] < found.view.shape[0] * 0.6 for eye in (face.left_eye, face.right_eye))
+
+
+@pytest.mark.parametrize("name", TURNED_TIGHT_CLOSE_UPS)
+def test_sideways_close_up_is_found_in_the_view_that_turns_it_upright(photo, name: str) -> None:
+    found = FaceDetector().find_faces(_tight_close_up(photo, name, quarter_turns=1))
+    assert found.faces and found.turn == 270, f"found in the view turned {found.turn} degrees by {found.model}"
 
 
 @pytest.mark.parametrize("name", sorted(CLOSE_UPS))

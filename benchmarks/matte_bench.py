@@ -48,11 +48,11 @@ from tests.pipeline.matte_invariants import (  # noqa: E402
     truth_error,
 )
 
-from facecraft.config import MattingMode, OutputFormat, Settings  # noqa: E402
+from facecraft.config import MattingMode, OutputFormat, Precision, Settings  # noqa: E402
 from facecraft.imaging.foreground import estimate_foreground  # noqa: E402
 from facecraft.models.registry import get_model, model_path  # noqa: E402
 from facecraft.pipeline.encode import encode_portrait  # noqa: E402
-from facecraft.pipeline.factory import build_pipeline  # noqa: E402
+from facecraft.pipeline.factory import build_pipeline, isnet_model_name  # noqa: E402
 from facecraft.pipeline.options import PortraitOptions  # noqa: E402
 from facecraft.pipeline.portrait import PortraitPipeline  # noqa: E402
 from facecraft.runtime.sessions import create_session  # noqa: E402
@@ -279,13 +279,18 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--swap-photos", nargs="*", default=["person_a.jpg", "grace_hopper.jpg"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["invariants", "swap", "truth", "labelled", "timing"])
+    parser.add_argument(
+        "--precision", type=Precision, choices=list(Precision), default=Precision.AUTO, help="ISNet's arithmetic"
+    )
     args = parser.parse_args()
-    settings = Settings(models_dir=REPO / "models", _env_file=None)
+    settings = Settings(models_dir=REPO / "models", matting_precision=args.precision, _env_file=None)
     pipeline = build_pipeline(settings)
     stick = yardstick(settings.models_dir)
     print(f"# facecraft matte benchmark, {datetime.now(UTC):%Y-%m-%d}")
-    print(f"# command: .venv/bin/python benchmarks/matte_bench.py --repeats {args.repeats}")
-    print(f"# machine: {_cpu_model()}, {_cores()} cores; ISNet at {settings.matting_size}px")
+    command = f"benchmarks/matte_bench.py --repeats {args.repeats} --precision {args.precision}"
+    print(f"# command: .venv/bin/python {command}")
+    isnet = isnet_model_name(settings.matting_precision, "cpu")
+    print(f"# machine: {_cpu_model()}, {_cores()} cores; ISNet ({isnet}) at {settings.matting_size}px")
     print(f"# yardstick: one ISNet inference at 1024x1024 = {stick['wall']:.3f} s wall, {stick['cpu']:.3f} s cpu")
     if "timing" not in args.skip:
         timing_table(pipeline, stick, args.repeats)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.config import MattingMode, OutputFormat, Settings
+from facecraft.config import MattingMode, OutputFormat, Precision, Settings
 from facecraft.models.registry import get_model, model_path
 from facecraft.pipeline.encode import encode_portrait
-from facecraft.pipeline.factory import build_pipeline
+from facecraft.pipeline.factory import build_pipeline, isnet_model_name
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import PortraitPipeline
 from facecraft.runtime.sessions import create_session
@@ -82,14 +82,19 @@ def time_mode(pipeline: PortraitPipeline, mode: MattingMode, repeats: int) -> di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--precision", type=Precision, choices=list(Precision), default=Precision.AUTO, help="ISNet's arithmetic"
+    )
     args = parser.parse_args()
-    settings = Settings(models_dir=REPO / "models", _env_file=None)
+    settings = Settings(models_dir=REPO / "models", matting_precision=args.precision, _env_file=None)
     pipeline = build_pipeline(settings)
     yardstick = yardstick_seconds(settings.models_dir)
     print(f"# facecraft pipeline benchmark, {datetime.now(UTC):%Y-%m-%d}")
-    print(f"# command: .venv/bin/python benchmarks/pipeline_bench.py --repeats {args.repeats}")
+    command = f"benchmarks/pipeline_bench.py --repeats {args.repeats} --precision {args.precision}"
+    print(f"# command: .venv/bin/python {command}")
+    isnet = isnet_model_name(settings.matting_precision, "cpu")
     print(f"# machine: {platform.processor() or platform.machine()}, {_cpu_model()}, {_cores()} cores")
-    print(f"# photos: {len(PHOTOS)} from tests/data, output 648x648 PNG, ISNet at {settings.matting_size}px")
+    print(f"# photos: {len(PHOTOS)} from tests/data, output 648x648 PNG, ISNet ({isnet}) at {settings.matting_size}px")
     print(f"# yardstick: one ISNet inference at 1024x1024 = {yardstick:.3f} s")
     for mode in (MattingMode.FAST, MattingMode.QUALITY):
         timings = time_mode(pipeline, mode, args.repeats)

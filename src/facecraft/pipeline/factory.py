@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import platform
 
-from facecraft.config import Settings
+from facecraft.config import Precision, Settings
 from facecraft.models.isnet import IsnetMatter
 from facecraft.models.registry import get_model, model_path
 from facecraft.models.verify import require_models
@@ -24,10 +25,12 @@ def build_pipeline(settings: Settings) -> PortraitPipeline:
         log.warning("FACECRAFT_PREDICTOR_PATH is ignored: eyes come from the bundled MediaPipe face mesh")
     require_models(settings.models_dir)
     providers, expected_device = resolve_providers(settings.device)
-    isnet_file = model_path(get_model("isnet"), settings.models_dir)
+    isnet_name = isnet_model_name(settings.matting_precision, expected_device)
+    isnet_file = model_path(get_model(isnet_name), settings.models_dir)
     assert isnet_file is not None  # a models-dir model always has a path
     isnet = IsnetMatter(isnet_file, providers, settings.matting_size, settings.inference_threads)
     confirm_device(settings.device, expected_device, isnet.device)
+    log.info("background removal: %s (FACECRAFT_MATTING_PRECISION=%s)", isnet_file.name, settings.matting_precision)
     restorer: FaceRestorer = BuiltinRestorer()
     if settings.effective_restorer_path is not None:
         restorer = OnnxFaceRestorer.load(settings.effective_restorer_path, providers)
@@ -40,5 +43,14 @@ def build_pipeline(settings: Settings) -> PortraitPipeline:
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
         providers=tuple(isnet.providers_in_use),
+        isnet_model=isnet_name,
     )
     return pipeline
+
+
+def isnet_model_name(precision: Precision, device: str, machine: str | None = None) -> str:
+    """The registry name of the ISNet file to load: int8 is measured on x86-64 CPUs only (models/isnet_int8.py)."""
+    if precision is Precision.AUTO:
+        x86 = (machine or platform.machine()).lower() in ("x86_64", "amd64")
+        precision = Precision.INT8 if device == "cpu" and x86 else Precision.FP32
+    return "isnet_int8" if precision is Precision.INT8 else "isnet"

@@ -117,12 +117,14 @@ class PortraitPipeline:
         max_bytes: int,
         max_pixels: int,
         providers: tuple[str, ...] = (),
+        isnet_model: str = "isnet",
     ) -> None:
         self.detector = detector
         self.eye_locator = eye_locator
         self.matter = matter
         self.restorer = restorer
         self.max_bytes = max_bytes
+        self.isnet_model = isnet_model  # the registry name of the ISNet file loaded (isnet or isnet_int8)
         self.max_pixels = max_pixels
         # Foreground colour estimation (imaging/foreground.py); benchmarks swap in others to compare.
         self.foreground: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.float32]], npt.NDArray[np.uint8]] = (

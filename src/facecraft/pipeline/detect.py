@@ -90,21 +90,25 @@ class FaceDetector:
         views: dict[int, tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]] = {}
         sightings: list[FoundFaces] = []
         odd_angle: FoundFaces | None = None
-        for turn in turns:
-            view, view_to_small = views[turn] = _turned(small, turn)
-            faces = _faces_in(self._full_range, view)
-            if not faces:
-                continue
-            found = FoundFaces(faces, view, turn, _compose(small_to_source, view_to_small))
-            if len(turns) == 1 or (turn == 0 and faces[0].is_upright()):
-                return found  # the common case: one detector run
-            if faces[0].is_upright():
-                sightings.append(found)
-            else:
-                odd_angle = odd_angle or found
-        sightings += self._short_range_sightings(views, small_to_source)
-        if sightings:
-            return _most_likely(sightings)
+        quarter_turns = tuple(turn for turn in turns if turn % 90 == 0)
+        # The in-plane turns (+-30) run only when no quarter turn shows a face to either model.
+        for phase in (quarter_turns, tuple(turn for turn in turns if turn % 90)):
+            for turn in phase:
+                view, view_to_small = views[turn] = _turned(small, turn)
+                faces = _faces_in(self._full_range, view)
+                if not faces:
+                    continue
+                found = FoundFaces(faces, view, turn, _compose(small_to_source, view_to_small))
+                if len(turns) == 1 or (turn == 0 and faces[0].is_upright()):
+                    return found  # the common case: one detector run
+                if faces[0].is_upright():
+                    sightings.append(found)
+                else:
+                    odd_angle = odd_angle or found
+            if phase is quarter_turns:
+                sightings += self._short_range_sightings(views, small_to_source)
+            if sightings:
+                return _most_likely(sightings)
         # A face seen only at an odd angle: keep the first sighting, its eyes ordered by the mouth keypoint.
         if odd_angle is not None:
             return dataclasses.replace(odd_angle, faces=[_eyes_by_mouth(face) for face in odd_angle.faces])

@@ -34,7 +34,9 @@ from facecraft.jobs import store as store_module
 
 Photo = Callable[[str], bytes]
 FAST = {"matting": "fast", "width": "128", "height": "128"}
+QUALITY = {"matting": "quality", "width": "128", "height": "128"}  # runs ISNet, the model in memory
 ISNET = "isnet-general-fp32-dynamic.onnx"
+ISNET_INT8 = "isnet-general-int8-qdq-dynamic.onnx"  # the one a CPU server loads (FACECRAFT_MATTING_PRECISION=auto)
 
 
 def decode_whole(data: bytes, fmt: str) -> None:
@@ -168,19 +170,20 @@ def test_model_corrupted_while_running_keeps_serving_and_fails_ready(
     orchestrator replaces the instance before a restart would load the damaged file."""
     models = tmp_path / "models"
     models.mkdir()
-    shutil.copyfile(MODELS_DIR / ISNET, models / ISNET)
+    for name in (ISNET, ISNET_INT8):
+        shutil.copyfile(MODELS_DIR / name, models / name)
     server = start_server(models_dir=models)
-    with (models / ISNET).open("r+b") as handle:
+    with (models / ISNET_INT8).open("r+b") as handle:
         handle.seek(4096)
         original = handle.read(64)
         handle.seek(4096)
         handle.write(b"\x00" * 64)
     with server.client() as http:
         ready = http.get("/ready")
-        assert ready.status_code == 503 and "isnet: checksum mismatch" in ready.json()["reason"]
-        response = http.post("/api/v1/process", data=FAST, files={"file": ("a.jpg", photo("astronaut.jpg"))})
+        assert ready.status_code == 503 and "isnet_int8: checksum mismatch" in ready.json()["reason"]
+        response = http.post("/api/v1/process", data=QUALITY, files={"file": ("a.jpg", photo("astronaut.jpg"))})
         assert response.status_code == 200
-        with (models / ISNET).open("r+b") as handle:
+        with (models / ISNET_INT8).open("r+b") as handle:
             handle.seek(4096)
             handle.write(original)
         assert http.get("/ready").status_code == 200

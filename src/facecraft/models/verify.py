@@ -96,17 +96,19 @@ def require_models(models_dir: Path) -> None:
 
 
 def load_check(models_dir: Path, providers: list[str] | None = None) -> str:
-    """Build every model once, as the server will: an ISNet session and the MediaPipe solutions
-    (both face detection models, face mesh, selfie segmentation).
+    """Build every model once, as the server will: both ISNet sessions (fp32 and int8, so that either
+    FACECRAFT_MATTING_PRECISION works) and the MediaPipe solutions (both face detection models, face mesh,
+    selfie segmentation).
 
     Catches what a hash cannot: a broken ONNX Runtime or mediapipe install, a missing CUDA library.
     Returns the device the ISNet session really runs on ("cuda" or "cpu").
     """
     require_models(models_dir)
-    isnet = model_path(get_model("isnet"), models_dir)
-    assert isnet is not None  # a models_dir model always has a path
-    session = create_session(isnet, providers or ["CPUExecutionProvider"], fixed_hw=(64, 64))
-    run_isnet(session, np.zeros((64, 64, 3), np.uint8), 64)
+    for name in ("isnet_int8", "isnet"):  # the fp32 session last: its device is the one reported
+        isnet = model_path(get_model(name), models_dir)
+        assert isnet is not None  # a models_dir model always has a path
+        session = create_session(isnet, providers or ["CPUExecutionProvider"], fixed_hw=(64, 64))
+        run_isnet(session, np.zeros((64, 64, 3), np.uint8), 64)
 
     solutions = import_mediapipe()
     try:

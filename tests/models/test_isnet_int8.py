@@ -15,7 +15,7 @@ from facecraft.config import Precision
 from facecraft.errors import ModelChecksumError
 from facecraft.models import fetch
 from facecraft.models.isnet import run_isnet
-from facecraft.models.isnet_int8 import quantize_isnet
+from facecraft.models.isnet_int8 import calibrate, quantize_isnet
 from facecraft.models.registry import get_model
 from facecraft.models.verify import sha256_file
 from facecraft.pipeline.factory import isnet_model_name
@@ -101,3 +101,18 @@ def test_int8_matte_stays_close_to_fp32(sessions: dict[str, ort.InferenceSession
     a, b = fp32 > 0.5, int8 > 0.5
     if a.sum() > 0.05 * a.size:  # IoU means little on a nearly empty matte
         assert (a & b).sum() / (a | b).sum() > 0.95
+
+
+@pytest.mark.slow
+def test_calibration_writes_ranges_that_quantize(isnet_path: Path, tmp_path: Path) -> None:
+    """scripts/calibrate_isnet_int8.py's path, on two small inputs: the ranges file it writes builds a model that
+    runs (other bytes than the pinned one, as the ranges differ)."""
+    rng = np.random.default_rng(0)
+    tensors = [rng.uniform(-0.5, 0.5, (1, 3, 64, 64)).astype(np.float32) for _ in range(2)]
+    ranges = tmp_path / "ranges.json"
+    calibrate(isnet_path, tensors, ranges)
+    quantize_isnet(isnet_path, tmp_path / "int8.onnx", ranges)
+    session = create_session(tmp_path / "int8.onnx", ["CPUExecutionProvider"], fixed_hw=(64, 64))
+    matte = run_isnet(session, rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), (64, 64))
+    assert matte.shape == (64, 64) and np.isfinite(matte).all()
+    assert sha256_file(tmp_path / "int8.onnx") != get_model("isnet_int8").sha256

@@ -19,7 +19,6 @@ Needs `onnx` (a build-time tool, dev.lock): only `fetch` and the calibration scr
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from onnxruntime.quantization import (
     QuantType,
     quantize_static,
 )
+from onnxruntime.quantization.calibrate import TensorsData, load_tensors_data, save_tensors_data
 
 RANGES_FILE = Path(__file__).with_name("isnet_int8_ranges.json")
 INPUT_NAME = "input"
@@ -76,10 +76,14 @@ def _kept_fp32(fp32_model: Path) -> list[str]:
 
 def quantize_isnet(fp32_model: Path, target: Path, ranges: Path = RANGES_FILE) -> None:
     """Write the int8 graph for `fp32_model` to `target`, using the committed activation ranges."""
+    measured = {
+        name: (np.array([low], np.float32), np.array([high], np.float32))
+        for name, (low, high) in json.loads(ranges.read_text()).items()
+    }
     with tempfile.TemporaryDirectory(prefix="facecraft-int8-") as tmp:
-        # ORT rewrites a cache it finds inconsistent; it only ever sees a copy of the committed file.
+        # ORT takes fixed ranges as its own calibration cache; it is written from ours for this call only.
         cache = Path(tmp) / "ranges.json"
-        shutil.copyfile(ranges, cache)
+        save_tensors_data(TensorsData(CalibrationMethod.MinMax, measured), cache)
         quantize_static(str(fp32_model), str(target), calibration_cache_path=str(cache), **_settings(fp32_model))
 
 
@@ -99,5 +103,11 @@ def calibrate(fp32_model: Path, tensors: Iterable[npt.NDArray[np.float32]], rang
         quantize_static(
             str(fp32_model), str(scratch), _Inputs(tensors), calibration_cache_path=str(cache), **_settings(fp32_model)
         )
-        # Re-indented and key-sorted so a re-calibration shows as a readable diff.
-        ranges.write_text(json.dumps(json.loads(cache.read_text()), indent=1, sort_keys=True) + "\n")
+        measured = load_tensors_data(cache)
+    # {tensor: [lowest, highest]}, one tensor a line: a re-calibration reads as a diff. A float32 written by json
+    # reads back as the same float32.
+    lines = [
+        f"{json.dumps(name)}: [{float(measured[name].lowest[0])!r}, {float(measured[name].highest[0])!r}]"
+        for name in sorted(measured)
+    ]
+    ranges.write_text("{\n" + ",\n".join(lines) + "\n}\n")

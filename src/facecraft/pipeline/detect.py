@@ -39,7 +39,8 @@ _DETECTION_MAX_SIDE = DETECTION_MAX_SIDE
 
 # Counter-clockwise turns of the photo, tried in this order until an upright face is found.
 TURNS: tuple[int, ...] = (0, 90, 180, 270, 30, -30)
-# MediaPipe's two face detection models; the short-range one looks only when the full-range one found nothing.
+# MediaPipe's two face detection models; the short-range one looks only when the full-range one finds no upright
+# face in the photo as sent.
 FULL_RANGE = "full_range"  # model_selection=1: faces up to about 5 m away, the default
 SHORT_RANGE = "short_range"  # model_selection=0: faces within about 2 m, filling much of the frame
 # Short-range scores on close-ups cut from the test photos (face 0.45-0.9 of the frame), each at 4 quarter turns: the

@@ -124,8 +124,8 @@ class PortraitPipeline:
         self.matter = matter
         self.restorer = restorer
         self.max_bytes = max_bytes
-        self.isnet_model = isnet_model  # the registry name of the ISNet file loaded (isnet or isnet_int8)
         self.max_pixels = max_pixels
+        self.isnet_model = isnet_model  # the registry name of the ISNet file loaded (isnet or isnet_int8)
         # Foreground colour estimation (imaging/foreground.py); benchmarks swap in others to compare.
         self.foreground: Callable[[npt.NDArray[np.uint8], npt.NDArray[np.float32]], npt.NDArray[np.uint8]] = (
             estimate_foreground

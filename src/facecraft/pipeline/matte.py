@@ -30,6 +30,7 @@ from facecraft.config import MattingMode
 from facecraft.imaging.guided_filter import guided_filter
 from facecraft.imaging.trimap import Mask, Trimap, component_of, dilate, fill_holes, keep_connected, person_trimap
 from facecraft.models.mediapipe_loader import PerThread
+from facecraft.pipeline.band_colours import edge_colours, isnet_sees_background, ramp, subject_likeness
 
 FloatMask = npt.NDArray[np.float32]
 IsnetPredict = Callable[[npt.NDArray[np.uint8]], FloatMask]
@@ -44,6 +45,11 @@ _OVERRULED_SHARE = 0.02
 # The window ISNet sees, as margins around the crop (fractions of its width / height): enough of the torso
 # below the collar that ISNet takes the whole person as the salient object.
 CONTEXT_MARGINS = (0.25, 0.1, 0.25, 0.6)  # left, top, right, bottom
+# The neck column under the face, in face widths either side of its centre: ISNet's band values stay there even
+# where ISNet is blind to the nearby background (a half-missed neck in group4.jpg fell to 0.978 without it).
+_NECK = 0.5
+# ISNet's share of the nearby background (band_colours.isnet_sees_background) from which colour may overrule it.
+_DOUBT = (0.2, 0.5)
 
 
 @dataclass(frozen=True)
@@ -108,12 +114,7 @@ class PersonMatter:
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
             person_band = _edges(rgb, person)
             torso = _under_the_chin(face)
-            # Beside and above the head, where ISNet calls the nearby certain background salient too, its band
-            # values say nothing about the person's edge; the person mask's edge decides there instead.
-            blind = _isnet_blind(rgb, salient, person, trimap, in_photo, radius)
-            if blind is not None:
-                blind[torso] = 0.0
-                _blend_into(band, person_band, blind)
+            _distrust_isnet(rgb, band, person_band, person, trimap, face, in_photo, salient, radius)
             # Under the chin ISNet is the one that drops bodies, so there the band keeps the person mask's word too.
             np.maximum(band, person_band, out=band, where=torso)
             method = "trimap_isnet_interior_kept" if overruled else "trimap_isnet"
@@ -194,6 +195,43 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     return Trimap(trimap.interior & ~spill, trimap.exterior), bool(overruled)
 
 
+def _distrust_isnet(
+    rgb: npt.NDArray[np.uint8],
+    band: FloatMask,
+    person_band: FloatMask,
+    person: FloatMask,
+    trimap: Trimap,
+    face: Mask,
+    in_photo: Mask,
+    salient: FloatMask,
+    radius: int,
+) -> None:
+    """Move ISNet's band values toward the person mask's, in place, where colour says ISNet took background for
+    the subject (pipeline/band_colours.py)."""
+    colours = edge_colours(rgb, person, trimap, in_photo, radius)
+    # Where ISNet calls the nearby certain background salient too, its band values say nothing about the
+    # person's edge; the person mask's edge decides there instead. Not in the neck column right under the
+    # face, where a body ISNet keeps and the person mask half-misses is the likelier story.
+    sees_background = isnet_sees_background(colours, salient, radius)
+    # Up to 0.7 ISNet still tells much of the nearby background from the person; from 0.95 on, none of it.
+    blind = ramp(sees_background, 0.7, 0.95)
+    blind[_under_the_chin(face, _NECK)] = 0.0
+    _blend_into(band, person_band, blind)
+    # Beside and above the head, what ISNet adds beyond the person mask's edge stays only as far as it has
+    # the colours of the subject's edge (hair the person mask misses), not the background's (a saucer's
+    # rim, a flag). Below the chin nothing is taken: bodies are what must not be lost.
+    beyond = (person < 0.5) & _above_the_chin(face) & (band > person_band)
+    if beyond.any():
+        box = _grown_box(beyond, 0)
+        # Only where ISNet calls some of the nearby background salient: where it tells the background
+        # from the person, its word stands (light hair over a light plain background).
+        doubt = ramp(sees_background[box], _DOUBT[0], _DOUBT[1])
+        likeness = 1.0 - doubt * (1.0 - subject_likeness(colours)[box])
+        part, person_part = band[box], person_band[box]
+        lowered = person_part + (part - person_part) * likeness
+        np.copyto(part, lowered, where=beyond[box])
+
+
 def _grown_box(mask: Mask, reach: int) -> tuple[slice, slice]:
     """The bounding box of a non-empty mask's pixels, grown by `reach` on every side and cut at the image."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
@@ -204,8 +242,16 @@ def _grown_box(mask: Mask, reach: int) -> tuple[slice, slice]:
     )
 
 
-def _under_the_chin(face: Mask) -> Mask:
-    """Neck and chest: below the lower part of the face, within a face width either side of its centre."""
+def _above_the_chin(face: Mask) -> Mask:
+    """Every row down to the face's lowest: the head and what lies beside and above it (all, with no face seen)."""
+    zone = np.zeros_like(face)
+    rows = np.flatnonzero(face.any(axis=1))
+    zone[: rows[-1] + 1 if len(rows) else zone.shape[0]] = True
+    return zone
+
+
+def _under_the_chin(face: Mask, reach: float = 1.0) -> Mask:
+    """Neck and chest: below the lower part of the face, within `reach` face widths either side of its centre."""
     zone = np.zeros_like(face)
     rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
     if not len(rows):
@@ -214,7 +260,8 @@ def _under_the_chin(face: Mask) -> Mask:
     top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
     width = right - left + 1
     centre = (left + right) // 2
-    zone[top + (bottom - top) * 3 // 4 :, max(0, centre - width) : centre + width + 1] = True
+    half = round(reach * width)
+    zone[top + (bottom - top) * 3 // 4 :, max(0, centre - half) : centre + half + 1] = True
     return zone
 
 
@@ -231,49 +278,6 @@ def _soft(mask: Mask, radius: int) -> FloatMask:
     """A hard bound softened over about half the band, so clipping ISNet to it leaves no step."""
     blur = 2 * max(1, radius // 2) + 1
     return np.asarray(cv2.GaussianBlur(mask.astype(np.float32), (blur, blur), 0), dtype=np.float32)
-
-
-def _isnet_blind(
-    rgb: npt.NDArray[np.uint8], salient: FloatMask, person: FloatMask, trimap: Trimap, in_photo: Mask, radius: int
-) -> FloatMask | None:
-    """How far ISNet calls the nearby certain background salient (0: not at all, 1: all of it); None where it
-    nowhere does. The certain background is the trimap's exterior, in the photo, where the person mask is flat
-    zero (not the faint response it gives to hair it does not quite see).
-
-    When ISNet's window holds a more salient object than the person (a flag, a picture), ISNet marks that
-    object too, right up to the person's edge, and its band values there cannot tell the person from the
-    object. But the person mask also misses hair blown far out, which ISNet rightly calls salient; such hair
-    has the colours of the subject's own edge (the interior next to the band), so background pixels whose
-    colour is commoner along that edge than in the background are left out of the count. Measured over a
-    window reaching a band-width beyond the band, so every band pixel sees the background next to it; means
-    over so wide a window are smooth, so all of it is taken at a quarter of the resolution.
-    """
-    height, width = salient.shape
-    small = (max(1, width // 4), max(1, height // 4))
-
-    def shrink(mask: Mask) -> npt.NDArray[np.uint8]:
-        return np.asarray(cv2.resize(mask.view(np.uint8), small, interpolation=cv2.INTER_NEAREST), dtype=np.uint8)
-
-    flat_zero = cv2.resize(person, small, interpolation=cv2.INTER_NEAREST) < 0.02
-    certain = (shrink(trimap.exterior) > 0) & (shrink(in_photo) > 0) & flat_zero
-    inner = shrink(trimap.interior)
-    ring = 2 * max(1, radius // 4) + 1  # the interior within about half a band-width of its edge
-    edge = (inner > 0) & ~(cv2.erode(inner, np.ones((ring, ring), np.uint8)) > 0)
-    # One pixel in 16 is sample enough for colour shares; 8 levels a channel, so each share counts many pixels.
-    levels = np.asarray(cv2.resize(rgb, small, interpolation=cv2.INTER_NEAREST), dtype=np.int32) >> 5
-    colour = (levels[:, :, 0] << 6) | (levels[:, :, 1] << 3) | levels[:, :, 2]
-    in_background = np.bincount(colour[certain], minlength=512) / max(1, int(np.count_nonzero(certain)))
-    on_edge = np.bincount(colour[edge], minlength=512) / max(1, int(np.count_nonzero(edge)))
-    counted = (certain & (in_background > on_edge)[colour]).astype(np.float32)
-    window = (6 * radius + 1) // 4 | 1
-    seen = cv2.blur(cv2.resize(salient, small, interpolation=cv2.INTER_AREA) * counted, (window, window))
-    weight = cv2.blur(counted, (window, window))
-    share = seen / np.maximum(weight, 1e-6)
-    # Up to 0.7 ISNet still tells much of the nearby background from the person; from 0.95 on, none of it.
-    blind = np.clip((share - 0.7) / 0.25, 0.0, 1.0) * (weight > 0.05)
-    if not blind.any():
-        return None
-    return np.asarray(cv2.resize(blind, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
 
 
 def _blend_into(target: FloatMask, other: FloatMask, weight: FloatMask) -> None:

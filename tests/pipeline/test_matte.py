@@ -79,11 +79,12 @@ def test_face_opaque_one_subject_and_torso_kept(pipeline, photos, results, name:
 
 # Known gap: on a busy or striped new background that touches the subject, the person mask claims the background
 # as person too, and where it lies beside the chest the interior wins over ISNet (the rule that keeps the body in
-# busy rooms). Measured IoU 0.79 (coffee) and 0.92 (stripes) on person_a in quality mode. grace_hopper's dark
-# uniform over stripes in quality mode holds (IoU >= 0.97 in every run seen), so it
-# is asserted like the solid colours.
+# busy rooms). Measured IoU 0.80 (coffee) on person_a and 0.95 (coffee) on grace_hopper in quality mode; 0.75-0.94 in
+# fast mode. The quality-mode stripes hold since the person mask also sees the photo without the fill beyond its
+# edge (matte.PersonMatter.person_mask): person_a 0.818 -> 0.980, grace_hopper 0.986 -> 0.973; asserted like the
+# solid colours.
 _BUSY = pytest.mark.xfail(reason="person mask claims busy backgrounds beside the chest (issue #12, open)", strict=False)
-_BUSY_HOLDS = {("grace_hopper.jpg", MattingMode.QUALITY, "stripes")}
+_BUSY_HOLDS = {(name, MattingMode.QUALITY, "stripes") for name in ("person_a.jpg", "grace_hopper.jpg")}
 SWAP_CASES = [
     pytest.param(
         name,

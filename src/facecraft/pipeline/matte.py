@@ -249,10 +249,8 @@ def _distrust_isnet(
         # Only where ISNet calls some of the nearby background salient: where it tells the background
         # from the person, its word stands (light hair over a light plain background).
         doubt = ramp(sees_background[box], _DOUBT[0], _DOUBT[1])
-        likeness = 1.0 - doubt * (1.0 - subject_likeness(colours)[box])
-        part, person_part = band[box], person_band[box]
-        lowered = person_part + (part - person_part) * likeness
-        np.copyto(part, lowered, where=beyond[box])
+        toward_person = doubt * (1.0 - subject_likeness(colours)[box]) * beyond[box]
+        _blend_into(band[box], person_band[box], toward_person)
 
 
 def _grown_box(mask: Mask, reach: int) -> tuple[slice, slice]:

@@ -181,7 +181,7 @@ def truth_table(pipeline: PortraitPipeline) -> None:
     solid colour, two textures and two busy photos, on a canvas wider than it; both modes matte the same canvases."""
     print("\n## composites with a known alpha (the quality result over a new background, the subject at the bottom")
     print("## centre of a larger canvas): mean squared alpha error x 1e3 and IoU of alpha > 0.5, per photo and mean")
-    found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    found: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     print(f"{'photo':<18}" + "".join(f"{background:>22}" for background in TRUTH_BACKGROUNDS))
     for name in TUNED:
         first = pipeline.process_rgb(load_rgb(name), PLAIN)
@@ -190,7 +190,7 @@ def truth_table(pipeline: PortraitPipeline) -> None:
             canvas, truth = truth_composite(first, background)
             for mode in MattingMode:
                 error = truth_error(pipeline, canvas, truth, PLAIN.model_copy(update={"matting": mode}))
-                found.setdefault((mode.value, background), []).append((error.mse, error.iou))
+                found.setdefault((mode.value, background), []).append((error.mse, error.iou, error.kept))
                 cells[mode.value].append(f"{error.mse * 1e3:>12.2f} {error.iou:>8.3f}")
         for label, row in cells.items():
             print(f"{name.removesuffix('.jpg')[:10] + ' ' + label:<18}" + "".join(f"{cell:>22}" for cell in row))
@@ -198,6 +198,11 @@ def truth_table(pipeline: PortraitPipeline) -> None:
         means = [found[(mode.value, background)] for background in TRUTH_BACKGROUNDS]
         summary = [f"{np.mean([e[0] for e in m]) * 1e3:>12.2f} {min(e[1] for e in m):>8.3f}" for m in means]
         print(f"{'mean/min ' + mode.value:<18}" + "".join(f"{cell:>22}" for cell in summary))
+    # Which way each mode errs: background kept (the matte above the truth) or subject lost (below it).
+    for mode in MattingMode:
+        means = [found[(mode.value, background)] for background in TRUTH_BACKGROUNDS]
+        kept = [f"{np.mean([e[2] for e in m]) * 1e3:>12.2f} {'kept':>8}" for m in means]
+        print(f"{'of which ' + mode.value:<18}" + "".join(f"{cell:>22}" for cell in kept))
 
 
 def labelled_table(pipeline: PortraitPipeline) -> None:

@@ -206,6 +206,7 @@ def truth_composite(first: Portrait, background: str) -> tuple[npt.NDArray[np.ui
 class TruthError:
     mse: float  # mean squared alpha error over the output pixels that show the canvas
     iou: float  # of alpha > 0.5
+    kept: float  # the part of `mse` where the matte is above the truth: background kept, not subject lost
 
 
 def truth_error(
@@ -219,9 +220,11 @@ def truth_error(
     shown = _in_photo(portrait)
     found, wanted = portrait.alpha[shown], expected[shown]
     union = np.count_nonzero((found > 0.5) | (wanted > 0.5))
+    squared = np.square(found - wanted)
     return TruthError(
-        mse=float(np.mean(np.square(found - wanted))),
+        mse=float(np.mean(squared)),
         iou=float(np.count_nonzero((found > 0.5) & (wanted > 0.5)) / max(1, union)),
+        kept=float(np.sum(squared, where=found > wanted) / max(1, squared.size)),
     )
 
 

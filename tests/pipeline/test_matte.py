@@ -17,6 +17,7 @@ from tests.pipeline.matte_invariants import (
     PLAIN,
     PLAIN_OR_TEXTURE,
     SATURATED,
+    SHRUNK,
     TUNED,
     backgrounds,
     cases,
@@ -39,6 +40,7 @@ CASE_NAMES = (
     TUNED
     + [f"{name}:cut-{side}" for name, side, _ in FRAME_CUTS]
     + [f"{name}:face{i}" for name in HELD_OUT_GROUPS for i in range(2)]
+    + [f"{name}:third" for name in SHRUNK]
 )
 MODES = [MattingMode.QUALITY, MattingMode.FAST]
 

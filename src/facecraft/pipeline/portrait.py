@@ -261,11 +261,17 @@ class PortraitPipeline:
         with watch.stage("finish"):
             out_rgb = resize_rgb(crop, options.width, options.height)
             out_alpha = resize_alpha(alpha, options.width, options.height)
+            photo_mask = resize_alpha(inside, options.width, options.height)
             # Resampling can break a one-pixel bridge into a detached speck; one subject holds at the output too.
             seed = out_alpha > 0.99
             if mesh is not None:
                 oval = plan.map_points(mesh[list(FACE_OVAL)]) * to_output
-                seed = polygon_mask((options.height, options.width), oval) & seed
+                face_oval = polygon_mask((options.height, options.width), oval)
+                # The face is opaque at the output's resolution too: a small photo's crop is enlarged, and the
+                # enlargement spreads the oval's edge over several output pixels, some inside the oval below 0.5.
+                # As opaque as the photo covers it: a face cut by the frame keeps its edge's anti-aliasing.
+                np.maximum(out_alpha, photo_mask, out=out_alpha, where=face_oval)
+                seed = face_oval & seed
             out_alpha, _ = keep_connected(out_alpha, seed)
             if options.use_oval_mask:
                 out_alpha = out_alpha * oval_mask(options.width, options.height)
@@ -281,7 +287,7 @@ class PortraitPipeline:
             timings=watch.timings,
             warnings=["face_cut_by_frame"] if _face_cut_by_frame(mesh, face_box, input_size) else [],
             landmarks=None if mesh is None else plan.map_points(mesh) * to_output,
-            photo_mask=resize_alpha(inside, options.width, options.height),
+            photo_mask=photo_mask,
             framing=framing,
             turn_degrees=turn,
             face_detector=face_detector,

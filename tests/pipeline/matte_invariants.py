@@ -316,8 +316,6 @@ TUNED = [
 HELD_OUT_GROUPS = ["group1.jpg", "group2.jpg", "group4.jpg", "group5.jpg", "group6.jpg"]
 # Faces cut by the frame: (photo, side, share of the face box left outside the frame).
 FRAME_CUTS = [("astronaut.jpg", "left", 0.35), ("grace_hopper.jpg", "top", 0.3), ("person_c.jpg", "right", 0.3)]
-# Small photos (a third of the size, as a thumbnail from a staff directory): their crop is enlarged for the output.
-SHRUNK = ["two_faces.jpg", "grace_hopper.jpg"]
 
 
 def load_rgb(name: str) -> npt.NDArray[np.uint8]:
@@ -358,8 +356,4 @@ def cases(pipeline: PortraitPipeline) -> dict[str, npt.NDArray[np.uint8]]:
     for name in HELD_OUT_GROUPS:
         for i, crop in enumerate(group_crops(pipeline, name)):
             found[f"{name}:face{i}"] = crop
-    for name in SHRUNK:
-        rgb = found[name]
-        third = cv2.resize(rgb, (rgb.shape[1] // 3, rgb.shape[0] // 3), interpolation=cv2.INTER_AREA)
-        found[f"{name}:third"] = np.asarray(third, dtype=np.uint8)
     return found

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from tests import phone_photos
+from tests.pipeline.matte_invariants import framed_options, group_crops
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import (
@@ -22,6 +23,7 @@ from facecraft.errors import (
 from facecraft.imaging.decode import DecodedImage, decode_image
 from facecraft.imaging.geometry import Box, roll_degrees
 from facecraft.pipeline.encode import encode_portrait
+from facecraft.pipeline.landmarks import FaceMesh, _the_mesh_of
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
 
@@ -347,3 +349,31 @@ def test_detect_answers_in_input_pixels_for_large_photos(pipeline: PortraitPipel
     big_box = pipeline.detector.detect(big)[0].box
     assert big_box.width == pytest.approx(small_box.width * factor, rel=0.05)
     assert big_box.center[0] == pytest.approx(small_box.center[0] * factor, rel=0.03)
+
+
+def _mesh_with_eyes_at(x: float, y: float) -> FaceMesh:
+    points = np.zeros((478, 3))
+    points[468, :2] = (x - 10, y)
+    points[473, :2] = (x + 10, y)
+    return FaceMesh(points)
+
+
+def test_the_mesh_is_the_one_whose_eyes_lie_in_the_face_asked_for() -> None:
+    """The face mesh's own detector may find a neighbour in the crop too; only the asked-for face's mesh counts."""
+    subject, neighbour = _mesh_with_eyes_at(100, 100), _mesh_with_eyes_at(180, 40)
+    box = Box(60, 60, 80, 80)
+    assert _the_mesh_of([neighbour, subject], box) is subject
+    assert _the_mesh_of([neighbour], box) is None
+
+
+def test_a_document_frames_the_chosen_face_not_the_neighbour_beside_it(pipeline: PortraitPipeline) -> None:
+    """group5, mirrored, cropped around its second face: in the passport preset's wide first crop the face mesh
+    found the neighbour's face (cut by the top edge) and the photo came out framed on it."""
+    crop = np.ascontiguousarray(group_crops(pipeline, "group5.jpg")[1][:, ::-1])
+    portrait = pipeline.process_rgb(crop, framed_options("passport"))
+    assert portrait.landmarks is not None
+    # The chosen face's eyes (from the mesh of the face the detector chose) in the upper middle of the output,
+    # where the preset puts them; framed on the neighbour, they lay below the output's bottom edge.
+    height, width = portrait.alpha.shape
+    for x, y in portrait.landmarks[[468, 473]]:
+        assert 0.2 * width < x < 0.8 * width and 0.2 * height < y < 0.6 * height, (x, y, width, height)

@@ -8,6 +8,7 @@ mesh's outline (FACE_OVAL) also tells the matte which pixels are face by constru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from facecraft.models.mediapipe_loader import PerThread
 _IRIS_CENTERS = (468, 473)
 _CROP_FACTOR = 2.2  # square crop side relative to the face box: room for the mesh's own detector
 _MESH_MAX_SIDE = 512
+# Faces the mesh may find in that crop: the one asked for and neighbours close to it (`_the_mesh_of`).
+_MESH_MAX_FACES = 3
 
 # Landmark indices of MediaPipe's face mesh (mediapipe/python/solutions/face_mesh_connections.py),
 # as closed polygons in drawing order. The oval runs along the forehead, temples, jaw and chin.
@@ -53,7 +56,10 @@ class EyeLocator:
     def __init__(self) -> None:
         self._solution: PerThread[Any] = PerThread(
             lambda solutions: solutions.face_mesh.FaceMesh(
-                static_image_mode=True, refine_landmarks=True, max_num_faces=1, min_detection_confidence=0.3
+                static_image_mode=True,
+                refine_landmarks=True,
+                max_num_faces=_MESH_MAX_FACES,
+                min_detection_confidence=0.3,
             )
         )
 
@@ -89,13 +95,36 @@ class EyeLocator:
         if not result.multi_face_landmarks:
             return None
         side = crop.shape[0] / scale  # the crop's side in `rgb` pixels
-        landmarks = result.multi_face_landmarks[0].landmark
-        return FaceMesh(np.array([(x0 + p.x * side, y0 + p.y * side, p.z * side) for p in landmarks]))
+        meshes = [
+            FaceMesh(np.array([(x0 + p.x * side, y0 + p.y * side, p.z * side) for p in found.landmark]))
+            for found in result.multi_face_landmarks
+        ]
+        return _the_mesh_of(meshes, face)
 
     def locate(self, rgb: npt.NDArray[np.uint8], face: Box) -> tuple[Point, Point] | None:
         """Iris centres (image-left, image-right) of the face in `face`, or None when the mesh finds none."""
         points = self.mesh(rgb, face)
         return None if points is None else eye_centres(points)
+
+
+def _the_mesh_of(meshes: list[FaceMesh], face: Box) -> FaceMesh | None:
+    """The mesh whose eyes lie in `face` (grown by a quarter on every side), nearest its centre; None when no
+    mesh's do.
+
+    The square crop around a face can also hold a neighbour's, and the mesh's own detector does not know which
+    face it was asked for: in a document's wide first crop of a group photo it took the neighbour's.
+    """
+    cx, cy = face.center
+    reach_x, reach_y = 0.75 * face.width, 0.75 * face.height  # half the box, and a quarter more
+    best, best_distance = None, math.inf
+    for mesh in meshes:
+        (lx, ly), (rx, ry) = mesh.eyes
+        x, y = (lx + rx) / 2, (ly + ry) / 2
+        inside = abs(x - cx) <= reach_x and abs(y - cy) <= reach_y
+        distance = math.hypot(x - cx, y - cy)
+        if inside and distance < best_distance:
+            best, best_distance = mesh, distance
+    return best
 
 
 def eye_centres(points: npt.NDArray[np.float32] | npt.NDArray[np.float64]) -> tuple[Point, Point]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from tests import phone_photos
-from tests.pipeline.matte_invariants import framed_options, group_crops
+from tests.pipeline.matte_invariants import frame_cut, framed_options, group_crops
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import (
@@ -377,3 +377,13 @@ def test_a_document_frames_the_chosen_face_not_the_neighbour_beside_it(pipeline:
     height, width = portrait.alpha.shape
     for x, y in portrait.landmarks[[468, 473]]:
         assert 0.2 * width < x < 0.8 * width and 0.2 * height < y < 0.6 * height, (x, y, width, height)
+
+
+@pytest.mark.parametrize(
+    ("name", "side"), [("person_b.jpg", "right"), ("person_c.jpg", "right"), ("person_d.jpg", "left")]
+)
+def test_a_face_cut_by_a_fifth_is_reported(pipeline: PortraitPipeline, name: str, side: str) -> None:
+    """A fifth of the face box beyond the edge: the face mesh fitted these faces inside the photo (its oval stopped
+    short of the edge), so only the detector's box, clipped to the photo, showed the cut."""
+    portrait = pipeline.process_rgb(frame_cut(pipeline, name, side, 0.2), PLAIN)
+    assert portrait.warnings == ["face_cut_by_frame"]

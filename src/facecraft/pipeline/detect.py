@@ -17,6 +17,9 @@ instead: every view's sightings by either model, the view as sent winning near-t
 often than turned). Upright photos that the full-range model finds a face in never run any of this.
 Under QEMU the aarch64 mediapipe 0.10.18's full-range model finds no face at all while the short-range one does,
 so the emulated arm64 image finds faces only through the short-range model.
+
+Both models fit the whole view into a 192 px square, so in a panorama or a wide group photo (over 2:1) faces shrink
+below what they find; such views are also searched in square windows along their length.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ SHORT_RANGE = "short_range"  # model_selection=0: faces within about 2 m, fillin
 SHORT_RANGE_TURNED_MIN = 0.7
 # The view as sent wins when its best score is within this of a turned view's: most photos arrive upright.
 UPRIGHT_PRIOR = 0.05
+# Views longer than this many times their width are also searched in square windows (see _faces_in).
+_WINDOWED_ABOVE = 2.0
+# ...unless they are thinner than this (a strip holds no face the detector could find; its 8 px minimum box).
+_WINDOW_MIN_SIDE = 64
 # The detector also fires on some upside-down or sideways faces; its mouth keypoint then lies beside or
 # above the eyes, and the search goes on to a turn that shows the face upright.
 _UPRIGHT_TOLERANCE = 50.0
@@ -144,12 +151,65 @@ def _most_likely(sightings: list[FoundFaces]) -> FoundFaces:
 
 
 def _faces_in(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
-    """The faces one detection model finds in `view`, largest first, in view pixels."""
+    """The faces one detection model finds in `view`, largest first, in view pixels.
+
+    A view much longer than it is wide (a panorama, a wide group photo) is also searched in square windows: the
+    model fits the whole view into its 192 px input, and in a 3:1 view the faces shrank below what it finds.
+    """
+    faces = _detections(solution, view)
     height, width = view.shape[:2]
-    result = solution.get().process(np.ascontiguousarray(view))
-    faces = [_to_face(detection, width, height) for detection in (result.detections or [])]
+    if max(height, width) > _WINDOWED_ABOVE * min(height, width) and min(height, width) >= _WINDOW_MIN_SIDE:
+        faces = _distinct(faces + _faces_in_windows(solution, view))
     faces = [face for face in faces if face.box.width >= 8 and face.box.height >= 8]
     return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+
+def _detections(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
+    height, width = view.shape[:2]
+    result = solution.get().process(np.ascontiguousarray(view))
+    return [_to_face(detection, width, height) for detection in (result.detections or [])]
+
+
+def _faces_in_windows(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
+    """Faces in square windows along the view's long side, each overlapping the next by half, in view pixels."""
+    height, width = view.shape[:2]
+    side = min(height, width)
+    length = max(height, width)
+    starts = [*range(0, length - side, side // 2), length - side]
+    faces = []
+    for start in starts:
+        window = view[:, start : start + side] if width > height else view[start : start + side]
+        dx, dy = (start, 0) if width > height else (0, start)
+        faces += [_shifted(face, dx, dy) for face in _detections(solution, window)]
+    return faces
+
+
+def _shifted(face: DetectedFace, dx: float, dy: float) -> DetectedFace:
+    def move(point: Point) -> Point:
+        return (point[0] + dx, point[1] + dy)
+
+    box = Box(face.box.x + dx, face.box.y + dy, face.box.width, face.box.height)
+    mouth = None if face.mouth is None else move(face.mouth)
+    return dataclasses.replace(face, box=box, left_eye=move(face.left_eye), right_eye=move(face.right_eye), mouth=mouth)
+
+
+def _distinct(faces: list[DetectedFace]) -> list[DetectedFace]:
+    """One sighting per face: of boxes that share most of the smaller one (the same face seen whole, in a window,
+    or cut by a window's edge), the best-scored."""
+    kept: list[DetectedFace] = []
+    for face in sorted(faces, key=lambda face: face.score, reverse=True):
+        if all(_shared(face.box, other.box) <= 0.5 for other in kept):
+            kept.append(face)
+    return kept
+
+
+def _shared(a: Box, b: Box) -> float:
+    """The overlap of two boxes as a share of the smaller one's area."""
+    width = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+    height = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+    if width <= 0 or height <= 0:
+        return 0.0
+    return width * height / max(1e-6, min(a.area, b.area))
 
 
 def _detection(model_selection: int, min_confidence: float) -> PerThread[Any]:

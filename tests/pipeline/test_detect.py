@@ -165,3 +165,21 @@ def test_a_panorama_makes_the_same_headshot(pipeline: PortraitPipeline, photo) -
     alone = pipeline.process(photo("astronaut.jpg"), PLAIN)
     assert portrait.eyes_from == "iris" and portrait.face_count == 1
     assert math.dist(portrait.face_box.center, alone.face_box.center) < 0.15 * alone.face_box.width
+
+
+def test_a_tall_close_up_keeps_the_whole_faces_box(photo) -> None:
+    """person_c's face filling a 2.3:1 portrait frame: a window's sighting of the face cut by the window's edge
+    scored above the whole face's, and its box was a fifth of a face off. Cut sightings are left out."""
+    rgb = _rgb(photo("person_c.jpg"))
+    detector = FaceDetector()
+    alone = detector.detect(rgb)[0].box
+    width = round(1.3 * alone.width)
+    x0, y0 = round(alone.center[0] - width / 2), round(alone.y - 0.3 * alone.height)
+    height = round(2.3 * width)
+    tall = rgb[y0 : y0 + height, x0 : x0 + width]
+    # The photo ends before the frame does: the rest mirrored, as a phone's frame would hold more of the scene.
+    tall = np.asarray(cv2.copyMakeBorder(tall, 0, height - tall.shape[0], 0, 0, cv2.BORDER_REFLECT), dtype=np.uint8)
+    assert tall.shape[0] > 2 * tall.shape[1], "the crop must be taller than 2:1 to be searched in windows"
+    found = detector.detect(tall)[0].box
+    assert math.dist(found.center, (alone.center[0] - x0, alone.center[1] - y0)) < 0.1 * alone.width
+    assert found.width == pytest.approx(alone.width, rel=0.1)

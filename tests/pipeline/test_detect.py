@@ -183,3 +183,14 @@ def test_a_tall_close_up_keeps_the_whole_faces_box(photo) -> None:
     found = detector.detect(tall)[0].box
     assert math.dist(found.center, (alone.center[0] - x0, alone.center[1] - y0)) < 0.1 * alone.width
     assert found.width == pytest.approx(alone.width, rel=0.1)
+
+
+def test_a_panorama_stored_sideways_comes_out_upright(pipeline: PortraitPipeline, photo) -> None:
+    """group1 on a 3:1 canvas, turned 270 degrees with no EXIF tag: the tall view's windows took a sideways face for
+    upright, and the headshot came out upside down. Such views now compete with the turned ones on score."""
+    sideways = np.ascontiguousarray(np.rot90(_panorama(_rgb(photo("group1.jpg")), 3), 3))
+    portrait = pipeline.process_rgb(sideways, PLAIN)
+    assert portrait.turn_degrees == 90 and portrait.landmarks is not None
+    (lx, ly), (rx, ry), (_, mouth_y) = portrait.landmarks[[468, 473, 13]]
+    # Level eyes above the mouth in the output: upright, not upside down.
+    assert abs(math.degrees(math.atan2(ry - ly, rx - lx))) < 10 and (ly + ry) / 2 < mouth_y

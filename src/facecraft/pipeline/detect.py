@@ -19,7 +19,9 @@ Under QEMU the aarch64 mediapipe 0.10.18's full-range model finds no face at all
 so the emulated arm64 image finds faces only through the short-range model.
 
 Both models fit the whole view into a 192 px square, so in a panorama or a wide group photo (over 2:1) faces shrink
-below what they find; such views are also searched in square windows along their length.
+below what they find; such views are also searched in square windows along their length. The windows also see
+faces lying sideways, so a long view's faces as sent compete on score with the turned views', like the short-range
+model's.
 """
 
 from __future__ import annotations
@@ -107,7 +109,9 @@ class FaceDetector:
                 if not faces:
                     continue
                 found = FoundFaces(faces, view, turn, _compose(small_to_source, view_to_small))
-                if len(turns) == 1 or (turn == 0 and faces[0].is_upright()):
+                # A long view's windows also see faces lying sideways, some "upright" by their keypoints (a
+                # panorama stored sideways came out upside down): there the turned views compete on score.
+                if len(turns) == 1 or (turn == 0 and faces[0].is_upright() and not _windowed(view)):
                     return found  # the common case: one detector run
                 if faces[0].is_upright():
                     sightings.append(found)
@@ -157,11 +161,16 @@ def _faces_in(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[Det
     model fits the whole view into its 192 px input, and in a 3:1 view the faces shrank below what it finds.
     """
     faces = _detections(solution, view)
-    height, width = view.shape[:2]
-    if max(height, width) > _WINDOWED_ABOVE * min(height, width) and min(height, width) >= _WINDOW_MIN_SIDE:
+    if _windowed(view):
         faces = _distinct(faces + _faces_in_windows(solution, view))
     faces = [face for face in faces if face.box.width >= 8 and face.box.height >= 8]
     return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+
+def _windowed(view: npt.NDArray[np.uint8]) -> bool:
+    """Whether the view is long enough to be searched in windows too (and not a thin strip)."""
+    height, width = view.shape[:2]
+    return max(height, width) > _WINDOWED_ABOVE * min(height, width) and min(height, width) >= _WINDOW_MIN_SIDE
 
 
 def _detections(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[DetectedFace]:

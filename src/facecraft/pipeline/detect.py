@@ -190,9 +190,9 @@ def _faces_in_windows(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> 
     side = min(height, width)
     length = max(height, width)
     starts = [*range(0, length - side, side // 2), length - side]
+    along_x = width > height
     faces = []
     for start in starts:
-        along_x = width > height
         window = view[:, start : start + side] if along_x else view[start : start + side]
         for face in _detections(solution, window):
             box = face.box

@@ -33,6 +33,8 @@ FACE_OVAL = (
 )  # fmt: skip
 LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 CHIN = 152
+# The jaw's two angles (left, right). The neck lies between them: under a turned head it is not under the chin.
+JAW_ANGLES = (172, 397)
 
 Landmarks = npt.NDArray[np.float32]
 """N x 2 face-mesh points (x, y) in pixels of the image they were located in."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from tests import phone_photos
-from tests.pipeline.matte_invariants import frame_cut, framed_options, group_crops
+from tests.pipeline.matte_invariants import frame_cut, framed_options, group_crops, load_rgb
 
 from facecraft.config import FacePolicy, MattingMode, OutputFormat
 from facecraft.errors import (
@@ -22,8 +22,9 @@ from facecraft.errors import (
 )
 from facecraft.imaging.decode import DecodedImage, decode_image
 from facecraft.imaging.geometry import Box, roll_degrees
+from facecraft.imaging.trimap import polygon_mask
 from facecraft.pipeline.encode import encode_portrait
-from facecraft.pipeline.landmarks import FaceMesh, _the_mesh_of
+from facecraft.pipeline.landmarks import FACE_OVAL, LIPS_OUTER, FaceMesh, _the_mesh_of, face_surface
 from facecraft.pipeline.options import PortraitOptions
 from facecraft.pipeline.portrait import Portrait, PortraitPipeline
 
@@ -364,6 +365,28 @@ def test_the_mesh_is_the_one_whose_eyes_lie_in_the_face_asked_for() -> None:
     box = Box(60, 60, 80, 80)
     assert _the_mesh_of([neighbour, subject], box) is subject
     assert _the_mesh_of([neighbour], box) is None
+
+
+@pytest.mark.parametrize(("name", "lips_beyond_oval"), [("person_d.jpg", 0.02), ("astronaut.jpg", 0.0)])
+def test_the_face_made_opaque_covers_the_lips_and_the_open_mouth(
+    pipeline: PortraitPipeline, name: str, lips_beyond_oval: float
+) -> None:
+    """The matte's face by construction (landmarks.face_surface) holds the whole mouth. person_d's head is turned:
+    her lips reach past the oval (2.6 % of them), which is a line on the face, not its outline in the picture. The
+    astronaut smiles: the mesh's triangles leave the open mouth out (they covered 68 % of her lips)."""
+    rgb = load_rgb(name)
+    mesh = pipeline.eye_locator.face_mesh(rgb, pipeline.detector.detect(rgb)[0].box)
+    assert mesh is not None
+    points = mesh.points[:, :2].astype(np.float32)
+    shape = rgb.shape[:2]
+    lips = polygon_mask(shape, points[list(LIPS_OUTER)])
+    oval = polygon_mask(shape, points[list(FACE_OVAL)])
+    assert np.count_nonzero(lips & ~oval) >= lips_beyond_oval * np.count_nonzero(lips)
+    face = face_surface(shape, points)
+    assert not np.any(lips & ~face)
+    assert not np.any(oval & ~face)
+    # Not the whole picture: the surface ends within a few pixels of the oval on these near-frontal faces.
+    assert np.count_nonzero(face) <= 1.1 * np.count_nonzero(oval)
 
 
 def test_a_document_frames_the_chosen_face_not_the_neighbour_beside_it(pipeline: PortraitPipeline) -> None:

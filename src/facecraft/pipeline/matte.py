@@ -48,6 +48,11 @@ CONTEXT_MARGINS = (0.25, 0.1, 0.25, 0.6)  # left, top, right, bottom
 # The neck column under the face, in face widths either side of its centre: ISNet's band values stay there even
 # where ISNet is blind to the nearby background (a half-missed neck in group4.jpg fell to 0.978 without it).
 _NECK = 0.5
+# "Like the subject" where no background is near to compare with: within this many standard deviations of the
+# colours of the subject nearby (summed over the channels; the floor, in squared 8-bit levels, stands for a
+# flat-coloured subject).
+_SPREAD = 2.0
+_SPREAD_FLOOR = 3 * 10.0**2
 # ISNet's share of the nearby background (band_colours.isnet_sees_background) from which colour may overrule it.
 _DOUBT = (0.2, 0.5)
 
@@ -133,7 +138,7 @@ class PersonMatter:
         if self.uses_isnet(mode):
             assert self._isnet_predict is not None
             salient = self._salient(rgb, context)
-            trimap, overruled = _guard_interior(rgb, trimap, face, salient)
+            trimap, overruled = _guard_interior(rgb, trimap, face, salient, in_photo)
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
             person_band = _edges(rgb, person)
             torso = _under_the_chin(face)
@@ -176,7 +181,9 @@ def _one_subject(trimap: Trimap, face: Mask, radius: int) -> Trimap:
     return Trimap(interior, trimap.exterior | ~reach)
 
 
-def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, salient: FloatMask) -> tuple[Trimap, bool]:
+def _guard_interior(
+    rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, salient: FloatMask, in_photo: Mask
+) -> tuple[Trimap, bool]:
     """Settle where ISNet calls part of the interior background.
 
     Under the chin (neck, shirt, suit: where ISNet on a busy room drops the body) the interior wins, unless the
@@ -195,11 +202,15 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     image = rgb[near].astype(np.float32)
     interior, isnet = trimap.interior[near], salient[near]
     agreed = (interior & (isnet > 0.5)).astype(np.float32)
-    background = (trimap.exterior[near] | (~interior & (isnet < _ISNET_SAYS_BACKGROUND))).astype(np.float32)
+    # The flat fill beyond the photo's edge is no one's background: counted in, its grey pulled the nearby
+    # background's colour away from the real one (a light window above the hair then looked like the subject).
+    background = ((trimap.exterior[near] | (~interior & (isnet < _ISNET_SAYS_BACKGROUND))) & in_photo[near]).astype(
+        np.float32
+    )
 
-    def local_mean(weight: FloatMask) -> tuple[npt.NDArray[np.float32], FloatMask]:
+    def local_mean(weight: FloatMask, of: npt.NDArray[np.float32] = image) -> tuple[npt.NDArray[np.float32], FloatMask]:
         total = np.asarray(cv2.blur(weight, (window, window)), dtype=np.float32)
-        mean = np.asarray(cv2.blur(image * weight[:, :, None], (window, window)), dtype=np.float32)
+        mean = np.asarray(cv2.blur(of * weight[:, :, None], (window, window)), dtype=np.float32)
         mean /= np.maximum(total, 1e-6)[:, :, None]
         return mean, total
 
@@ -209,7 +220,11 @@ def _guard_interior(rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, sali
     to_fg = np.square(image - fg_mean).sum(axis=2)
     to_bg = np.square(image - bg_mean).sum(axis=2)
     looks_bg = (fg_weight > 0.05) & (bg_weight > 0.05) & (to_bg < to_fg)
-    looks_fg = (fg_weight > 0.05) & ~looks_bg
+    # With no background nearby to compare with (the person mask claims all of it), "like the subject" means
+    # within the subject's own spread of colours there: a light window above the hair is not, and was kept.
+    fg_spread = (local_mean(agreed, np.square(image))[0] - np.square(fg_mean)).sum(axis=2)
+    like_subject = to_fg <= _SPREAD**2 * np.maximum(fg_spread, _SPREAD_FLOOR)
+    looks_fg = (fg_weight > 0.05) & ~looks_bg & ((bg_weight > 0.05) | like_subject)
     torso = _under_the_chin(face)[near]
     spill = np.zeros_like(contested)
     spill[near] = contested[near] & np.where(torso, looks_bg, ~looks_fg)

@@ -47,7 +47,7 @@ from facecraft.imaging.geometry import (
 from facecraft.imaging.trimap import Mask, keep_connected, polygon_mask
 from facecraft.pipeline.detect import DETECTION_MAX_SIDE, DetectedFace, FaceDetector
 from facecraft.pipeline.framing import Framing, first_crop_margin, plan_matte_frame, reframe
-from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres
+from facecraft.pipeline.landmarks import FACE_OVAL, EyeLocator, Landmarks, eye_centres, face_surface
 from facecraft.pipeline.matte import CONTEXT_MARGINS, ContextWindow, PersonMatter
 from facecraft.pipeline.neighbours import neighbour_mask
 from facecraft.pipeline.options import PortraitOptions
@@ -265,13 +265,12 @@ class PortraitPipeline:
             # Resampling can break a one-pixel bridge into a detached speck; one subject holds at the output too.
             seed = out_alpha > 0.99
             if mesh is not None:
-                oval = plan.map_points(mesh[list(FACE_OVAL)]) * to_output
-                face_oval = polygon_mask((options.height, options.width), oval)
+                face_pixels = face_surface((options.height, options.width), plan.map_points(mesh) * to_output)
                 # The face is opaque at the output's resolution too: a small photo's crop is enlarged, and the
-                # enlargement spreads the oval's edge over several output pixels, some inside the oval below 0.5.
+                # enlargement spreads the face's edge over several output pixels, some inside it below 0.5.
                 # As opaque as the photo covers it: a face cut by the frame keeps its edge's anti-aliasing.
-                np.maximum(out_alpha, photo_mask, out=out_alpha, where=face_oval)
-                seed = face_oval & seed
+                np.maximum(out_alpha, photo_mask, out=out_alpha, where=face_pixels)
+                seed = face_pixels & seed
             out_alpha, _ = keep_connected(out_alpha, seed)
             if options.use_oval_mask:
                 out_alpha = out_alpha * oval_mask(options.width, options.height)
@@ -328,10 +327,10 @@ class PortraitPipeline:
 
 
 def _face_region(plan: CropPlan, mesh: Landmarks | None, box: Box) -> Mask:
-    """The face in the crop: the mesh's oval (eyes, mouth and teeth inside it), else an ellipse in the box."""
+    """The face in the crop: the mesh's triangles (eyes, nose, mouth and teeth), else an ellipse in the box."""
     shape = (plan.size[1], plan.size[0])
     if mesh is not None:
-        return polygon_mask(shape, plan.map_points(mesh[list(FACE_OVAL)]))
+        return face_surface(shape, plan.map_points(mesh))
     # Without a mesh, the detector's box (brows to chin) shrunk a little, so no background is forced opaque.
     cx, cy = box.center
     angles = np.linspace(0, 2 * np.pi, 36, endpoint=False)

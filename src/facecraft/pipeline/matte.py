@@ -11,9 +11,10 @@ MediaPipe's selfie segmentation knows what a person is, but its 256x256 mask is 
 onto bright background; ISNet (DIS) draws crisp edges and hair but segments the salient object, and on a
 tight crop that ends at the collar it decides the head is the object and drops the body. So ISNet sees a
 window with the torso in it (context to decide what the subject is), and only its band values are used.
-Where ISNet calls a part of the interior background, place and colour decide: under the chin the interior wins
-unless the part looks like the nearby background (a dark suit in a busy room stays); beside and above the head
-ISNet wins unless the part looks like the subject (the person mask's spill onto bright or busy background goes).
+Where ISNet calls a part of the interior background, place and colour decide: on the neck and shoulders the
+interior wins unless the part looks like the nearby background (a dark suit in a busy room stays); beside and
+above the head ISNet wins unless the part looks like the subject (the person mask's spill onto bright or busy
+background goes).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ _NECK = 0.5
 # flat-coloured subject).
 _SPREAD = 2.0
 _SPREAD_FLOOR = 3 * 10.0**2
+# Where the neck column widens to the shoulders (`_neck_and_shoulders`), in face heights below the chin.
+_SHOULDERS_DROP = 0.5
 # ISNet's share of the nearby background (band_colours.isnet_sees_background) from which colour may overrule it.
 _DOUBT = (0.2, 0.5)
 
@@ -141,7 +144,7 @@ class PersonMatter:
             trimap, overruled = _guard_interior(rgb, trimap, face, salient, in_photo)
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
             person_band = _edges(rgb, person)
-            torso = _under_the_chin(face)
+            torso = _neck_and_shoulders(face)
             _distrust_isnet(rgb, band, person_band, person, trimap, face, in_photo, salient, radius)
             # Under the chin ISNet is the one that drops bodies, so there the band keeps the person mask's word too.
             np.maximum(band, person_band, out=band, where=torso)
@@ -186,9 +189,9 @@ def _guard_interior(
 ) -> tuple[Trimap, bool]:
     """Settle where ISNet calls part of the interior background.
 
-    Under the chin (neck, shirt, suit: where ISNet on a busy room drops the body) the interior wins, unless the
-    pixel's colour is closer to the nearby confident background than to the nearby subject both models agree
-    on. Elsewhere (beside and above the head, where the person mask spills onto bright or busy background) ISNet
+    On the neck and shoulders (`_neck_and_shoulders`: where ISNet on a busy room drops the body) the interior wins,
+    unless the pixel's colour is closer to the nearby confident background than to the nearby subject both models
+    agree on. Elsewhere (beside and above the head, where the person mask spills onto bright or busy background) ISNet
     wins, unless the colour says subject. Returns the trimap and whether the interior overruled ISNet noticeably.
     """
     contested = trimap.interior & ~face & (salient < _ISNET_SAYS_BACKGROUND)
@@ -225,7 +228,7 @@ def _guard_interior(
     fg_spread = (local_mean(agreed, np.square(image))[0] - np.square(fg_mean)).sum(axis=2)
     like_subject = to_fg <= _SPREAD**2 * np.maximum(fg_spread, _SPREAD_FLOOR)
     looks_fg = (fg_weight > 0.05) & ~looks_bg & ((bg_weight > 0.05) | like_subject)
-    torso = _under_the_chin(face)[near]
+    torso = _neck_and_shoulders(face)[near]
     spill = np.zeros_like(contested)
     spill[near] = contested[near] & np.where(torso, looks_bg, ~looks_fg)
     kept = contested & ~spill
@@ -286,8 +289,8 @@ def _above_the_chin(face: Mask) -> Mask:
     return zone
 
 
-def _under_the_chin(face: Mask, reach: float = 1.0) -> Mask:
-    """Neck and chest: below the lower part of the face, within `reach` face widths either side of its centre."""
+def _under_the_chin(face: Mask, reach: float) -> Mask:
+    """Below the lower part of the face, within `reach` face widths either side of its centre."""
     zone = np.zeros_like(face)
     rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
     if not len(rows):
@@ -298,6 +301,29 @@ def _under_the_chin(face: Mask, reach: float = 1.0) -> Mask:
     centre = (left + right) // 2
     half = round(reach * width)
     zone[top + (bottom - top) * 3 // 4 :, max(0, centre - half) : centre + half + 1] = True
+    return zone
+
+
+def _neck_and_shoulders(face: Mask) -> Mask:
+    """Where the body is below the lower part of the face: the neck column (`_NECK` face widths either side of the
+    face's centre) down to the chin, widening to the shoulders (a face width either side) `_SHOULDERS_DROP` face
+    heights below it.
+
+    A rectangle a face width either side from the jaw down also took in the background beside the neck, where the
+    person mask often claims a wall or a table: the interior kept it there, and the rectangle's top edge cut a
+    straight line through it (a woman in three-quarter view at a card table, in a photo kept out of the tests).
+    """
+    zone = np.zeros_like(face)
+    rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
+    if not len(rows):
+        zone[zone.shape[0] // 2 :] = True  # no face seen: the lower half
+        return zone
+    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    width, height = right - left + 1, bottom - top + 1
+    start = top + (bottom - top) * 3 // 4
+    widening = np.clip((np.arange(start, zone.shape[0]) - bottom) / (_SHOULDERS_DROP * height), 0.0, 1.0)
+    half = width * (_NECK + (1.0 - _NECK) * widening)
+    zone[start:] = np.abs(np.arange(zone.shape[1]) - (left + right) / 2)[None, :] <= half[:, None]
     return zone
 
 

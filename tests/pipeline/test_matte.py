@@ -157,9 +157,9 @@ def test_background_swap_mattes_the_same(
 
 # Composites with a known alpha (matte_invariants.truth_composite): each tuned photo's quality result over a new
 # background on a larger canvas, matted again by both modes. Measured (benchmarks/matte_bench.py, 9 photos,
-# 2026-11-30 17:19 UTC, int8 ISNet): mean squared error x 1e3, quality vs fast, green 2.3 vs 3.4, brick 3.7 vs 7.1,
-# grass 8.9 vs 14.0; lowest quality IoU 0.986 (green), 0.977 (brick), 0.947 (grass: grace_hopper's white cap crown
-# over grey grass). Over the two busy photos quality is the worse mode (rocket 17.6 vs 10.0, coffee 33.1 vs 21.7):
+# 2026-11-30 17:37 UTC, int8 ISNet): mean squared error x 1e3, quality vs fast, green 1.7 vs 3.3, brick 3.7 vs 6.0,
+# grass 7.4 vs 13.0; lowest quality IoU 0.991 (green), 0.978 (brick), 0.946 (grass: grace_hopper's white cap crown
+# over grey grass). Over the two busy photos quality is the worse mode (rocket 17.6 vs 10.5, coffee 32.6 vs 21.3):
 # ISNet calls an object that touches the head salient (README, "Known limits"); not asserted.
 _TRUTH_IOU = {"green": 0.97, "brick": 0.97}
 

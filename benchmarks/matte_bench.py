@@ -42,6 +42,7 @@ from tests.pipeline.matte_invariants import (  # noqa: E402
     framed_options,
     invariants,
     labelled_background_alpha,
+    labelled_photo,
     load_rgb,
     swap_run,
     truth_composite,
@@ -215,7 +216,7 @@ def labelled_table(pipeline: PortraitPipeline) -> None:
             cells = []
             for frame in frames:
                 kept = labelled_background_alpha(
-                    pipeline.process_rgb(load_rgb(name), framed_options(frame, mode)), polygon
+                    pipeline.process_rgb(load_rgb(labelled_photo(name)), framed_options(frame, mode)), polygon
                 )
                 cells.append(f"{'-' if kept is None else f'{kept:.3f}':>17}")
             print(f"{name:<26}{mode.value:<9}" + "".join(cells))

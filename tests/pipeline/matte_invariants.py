@@ -280,6 +280,8 @@ LABELLED_BACKGROUND = {
     # The neighbour's long dark hair, right of the subject in clown make-up.
     "two_faces2.jpg": [(330.0, 200.0), (370.0, 150.0), (395.0, 220.0), (390.0, 400.0), (345.0, 450.0), (320.0, 350.0)],
     "person_b.jpg": [(337.5, 167.5), (385.0, 200.0), (370.0, 215.0), (345.0, 240.0)],
+    # The lilac wall and the picture's edge right of her raised elbow (a second region of the same photo).
+    "person_b.jpg#elbow": [(432.0, 262.0), (446.0, 256.0), (470.0, 322.0), (432.0, 326.0)],
     "grace_hopper_rot-20.jpg": [
         (294.0, 168.0),
         (300.0, 168.0),
@@ -291,6 +293,11 @@ LABELLED_BACKGROUND = {
         (281.2, 200.0),
     ],
 }
+
+
+def labelled_photo(region: str) -> str:
+    """The photo a LABELLED_BACKGROUND region lies in (a second region of a photo is named "photo#what")."""
+    return region.split("#", 1)[0]
 
 
 def labelled_background_alpha(portrait: Portrait, polygon: list[tuple[float, float]]) -> float | None:

@@ -146,7 +146,8 @@ class PersonMatter:
             person_band = _edges(rgb, person)
             torso = _neck_and_shoulders(face)
             _distrust_isnet(rgb, band, person_band, person, trimap, face, in_photo, salient, radius)
-            # Under the chin ISNet is the one that drops bodies, so there the band keeps the person mask's word too.
+            # On the neck and shoulders ISNet is the one that drops bodies, so there the band keeps the person mask's
+            # word too.
             np.maximum(band, person_band, out=band, where=torso)
             method = "trimap_isnet_interior_kept" if overruled else "trimap_isnet"
         else:
@@ -205,8 +206,7 @@ def _guard_interior(
     image = rgb[near].astype(np.float32)
     interior, isnet = trimap.interior[near], salient[near]
     agreed = (interior & (isnet > 0.5)).astype(np.float32)
-    # The flat fill beyond the photo's edge is no one's background: counted in, its grey pulled the nearby
-    # background's colour away from the real one (a light window above the hair then looked like the subject).
+    # The flat fill beyond the photo's edge is no one's background: its grey is not the nearby background's colour.
     background = ((trimap.exterior[near] | (~interior & (isnet < _ISNET_SAYS_BACKGROUND))) & in_photo[near]).astype(
         np.float32
     )
@@ -289,13 +289,19 @@ def _above_the_chin(face: Mask) -> Mask:
     return zone
 
 
+def _lower_half(face: Mask) -> Mask:
+    """Where the body is when no face was seen."""
+    zone = np.zeros_like(face)
+    zone[zone.shape[0] // 2 :] = True
+    return zone
+
+
 def _under_the_chin(face: Mask, reach: float) -> Mask:
     """Below the lower part of the face, within `reach` face widths either side of its centre."""
-    zone = np.zeros_like(face)
     rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
     if not len(rows):
-        zone[zone.shape[0] // 2 :] = True  # no face seen: the lower half
-        return zone
+        return _lower_half(face)
+    zone = np.zeros_like(face)
     top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
     width = right - left + 1
     centre = (left + right) // 2
@@ -313,11 +319,10 @@ def _neck_and_shoulders(face: Mask) -> Mask:
     person mask often claims a wall or a table: the interior kept it there, and the rectangle's top edge cut a
     straight line through it (a woman in three-quarter view at a card table, in a photo kept out of the tests).
     """
-    zone = np.zeros_like(face)
     rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
     if not len(rows):
-        zone[zone.shape[0] // 2 :] = True  # no face seen: the lower half
-        return zone
+        return _lower_half(face)
+    zone = np.zeros_like(face)
     top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
     width, height = right - left + 1, bottom - top + 1
     start = top + (bottom - top) * 3 // 4

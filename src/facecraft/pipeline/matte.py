@@ -141,10 +141,10 @@ class PersonMatter:
         if self.uses_isnet(mode):
             assert self._isnet_predict is not None
             salient = self._salient(rgb, context)
-            trimap, overruled = _guard_interior(rgb, trimap, face, salient, in_photo)
+            torso = _neck_and_shoulders(face)
+            trimap, overruled = _guard_interior(rgb, trimap, face, torso, salient, in_photo)
             band = _edges(rgb, np.minimum(salient, _soft(~trimap.exterior, radius)))
             person_band = _edges(rgb, person)
-            torso = _neck_and_shoulders(face)
             _distrust_isnet(rgb, band, person_band, person, trimap, face, in_photo, salient, radius)
             # On the neck and shoulders ISNet is the one that drops bodies, so there the band keeps the person mask's
             # word too.
@@ -186,11 +186,11 @@ def _one_subject(trimap: Trimap, face: Mask, radius: int) -> Trimap:
 
 
 def _guard_interior(
-    rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, salient: FloatMask, in_photo: Mask
+    rgb: npt.NDArray[np.uint8], trimap: Trimap, face: Mask, torso: Mask, salient: FloatMask, in_photo: Mask
 ) -> tuple[Trimap, bool]:
     """Settle where ISNet calls part of the interior background.
 
-    On the neck and shoulders (`_neck_and_shoulders`: where ISNet on a busy room drops the body) the interior wins,
+    On the neck and shoulders (`torso`: where ISNet on a busy room drops the body) the interior wins,
     unless the pixel's colour is closer to the nearby confident background than to the nearby subject both models
     agree on. Elsewhere (beside and above the head, where the person mask spills onto bright or busy background) ISNet
     wins, unless the colour says subject. Returns the trimap and whether the interior overruled ISNet noticeably.
@@ -228,9 +228,8 @@ def _guard_interior(
     fg_spread = (local_mean(agreed, np.square(image))[0] - np.square(fg_mean)).sum(axis=2)
     like_subject = to_fg <= _SPREAD**2 * np.maximum(fg_spread, _SPREAD_FLOOR)
     looks_fg = (fg_weight > 0.05) & ~looks_bg & ((bg_weight > 0.05) | like_subject)
-    torso = _neck_and_shoulders(face)[near]
     spill = np.zeros_like(contested)
-    spill[near] = contested[near] & np.where(torso, looks_bg, ~looks_fg)
+    spill[near] = contested[near] & np.where(torso[near], looks_bg, ~looks_fg)
     kept = contested & ~spill
     overruled = np.count_nonzero(kept) > _OVERRULED_SHARE * np.count_nonzero(trimap.interior)
     return Trimap(trimap.interior & ~spill, trimap.exterior), bool(overruled)

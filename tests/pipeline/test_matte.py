@@ -51,23 +51,16 @@ def photos(pipeline: PortraitPipeline) -> dict[str, npt.NDArray[np.uint8]]:
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[tuple[str, str], Portrait]:
+def results() -> dict[tuple[str, str, str | None], Portrait]:
     """Portraits already made in this module, so each photo is processed once per mode."""
     return {}
 
 
-def _portrait(pipeline, photos, results, name: str, mode: MattingMode) -> Portrait:
-    key = (name, mode.value)
+def _portrait(pipeline, photos, results, name: str, mode: MattingMode, document_id: str | None = None) -> Portrait:
+    """PLAIN in `mode`, at the face-box framing or in a document's frame (without its oval), made once per module."""
+    key = (name, mode.value, document_id)
     if key not in results:
-        results[key] = pipeline.process_rgb(photos[name], PLAIN.model_copy(update={"matting": mode}))
-    return results[key]
-
-
-def _framed(pipeline, photos, results, name: str, document_id: str) -> Portrait:
-    """`quality` in a document's frame (without its oval), made once per module."""
-    key = (name, document_id)
-    if key not in results:
-        results[key] = pipeline.process_rgb(photos[name], framed_options(document_id))
+        results[key] = pipeline.process_rgb(photos[name], framed_options(document_id, mode))
     return results[key]
 
 
@@ -96,7 +89,7 @@ def test_face_opaque_one_subject_and_torso_kept(pipeline, photos, results, name:
 @pytest.mark.parametrize("document_id", ["passport", "us_passport", "canada_passport"])
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_face_and_torso_kept_in_document_frames(pipeline, photos, results, name: str, document_id: str) -> None:
-    found = invariants(_framed(pipeline, photos, results, name, document_id))
+    found = invariants(_portrait(pipeline, photos, results, name, MattingMode.QUALITY, document_id))
     assert found.face_mean >= 0.99, f"face mean alpha {found.face_mean:.3f}"
     assert found.face_below_half == 0.0, f"{found.face_below_half:.2%} of the face below alpha 0.5"
     assert found.mouth_mean >= 0.98, f"mouth mean alpha {found.mouth_mean:.3f}"
@@ -230,7 +223,7 @@ def test_document_framing_keeps_no_old_background(pipeline, photos, results, doc
     """Every document preset, on every tuned photo, mattes like the face-box framing where both frames show it."""
     found = {}
     for name in TUNED:
-        framed = _framed(pipeline, photos, results, name, document_id)
+        framed = _portrait(pipeline, photos, results, name, MattingMode.QUALITY, document_id)
         found[name] = framing_agreement(framed, _portrait(pipeline, photos, results, name, MattingMode.QUALITY))
     summary = ", ".join(f"{name} +{f.extra:.3f}/-{f.lost:.3f}" for name, f in found.items())
     assert max(f.extra for f in found.values()) <= _MOST_EXTRA, summary

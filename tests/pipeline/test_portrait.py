@@ -81,6 +81,10 @@ def eye_line_height(margin: float) -> float:
     return (0.31 + 1.5 * margin) / (1 + 2.5 * margin)
 
 
+def _covers(box: Box, x: float, y: float) -> bool:
+    return box.x <= x <= box.x + box.width and box.y <= y <= box.y + box.height
+
+
 @pytest.mark.parametrize("name", ["astronaut.jpg", "grace_hopper.jpg"])
 def test_face_margin_sets_the_space_around_the_face(pipeline: PortraitPipeline, photo, name: str) -> None:
     """A larger margin shows more around the face: a smaller face, lower in the frame, by the formula."""
@@ -88,7 +92,10 @@ def test_face_margin_sets_the_space_around_the_face(pipeline: PortraitPipeline, 
     for margin in (0.0, 0.3, 1.0):
         portrait = pipeline.process(photo(name), PLAIN.model_copy(update={"face_margin": margin}))
         height, width = portrait.rgb.shape[:2]
-        faces = pipeline.detector.detect(portrait.rgb)
+        # The subject's face is the one over the frame's centre (the crop is centred on it). At margin 0 the face
+        # fills the frame, where the full-range detector reported a false box beside it on one machine of this kind
+        # (grace_hopper, score 0.74) and not on another.
+        faces = [face for face in pipeline.detector.detect(portrait.rgb) if _covers(face.box, width / 2, height / 2)]
         region = faces[0].box if faces else Box(0.2 * width, 0.15 * height, 0.6 * width, 0.6 * height)
         eyes = pipeline.eye_locator.locate(portrait.rgb, region)
         assert eyes is not None, margin

@@ -61,7 +61,7 @@ _WINDOWED_ABOVE = 2.0
 _WINDOW_MIN_SIDE = 64
 # Other views whose largest face found is narrower than their long side over this are searched in tiles too:
 # such a face is under 32 px in the model's 192 px input, where it starts to miss faces (a 1024 px group photo
-# showed 3 of its 4 faces, a 1280 px one 3 of 6; in tiles 0.6 of the view, all of them).
+# showed 3 of its 4 faces, a 1280 px one 3 of 6; with tiles 0.6 of the view, 4 of 4 and 5 of 6).
 _TILED_BELOW = 6.0
 _TILE = 0.6
 # The detector also fires on some upside-down or sideways faces; its mouth keypoint then lies beside or
@@ -243,6 +243,7 @@ def _faces_in_tiles(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> li
 
 
 def _new_face(face: DetectedFace, found: list[DetectedFace]) -> bool:
+    """Whether no face in `found` shares most of the smaller box with this one's."""
     return all(_shared(face.box, other.box) <= 0.5 for other in found)
 
 
@@ -260,7 +261,7 @@ def _distinct(faces: list[DetectedFace]) -> list[DetectedFace]:
     or cut by a window's edge), the best-scored."""
     kept: list[DetectedFace] = []
     for face in sorted(faces, key=lambda face: face.score, reverse=True):
-        if all(_shared(face.box, other.box) <= 0.5 for other in kept):
+        if _new_face(face, kept):
             kept.append(face)
     return kept
 

@@ -54,7 +54,7 @@ _STATELESS = ("r1i:0", "r2i:0", "r3i:0", "r4i:0")  # recurrent state: zeros, one
 def convert(models_dir: Path, out: Path) -> None:
     """The TF.js graph as a TF GraphDef (weights dequantized, fused ops split into ops TF's CPU kernels know),
     then ONNX by tf2onnx. The output's bytes vary from run to run, in the names tf2onnx gives tensors and dimensions
-    only (three conversions compared); its answers do not."""
+    and in the order of two equivalent nodes in a branch (three conversions compared); its answers do not."""
     tf: Any = importlib.import_module("tensorflow")
     tf2onnx: Any = importlib.import_module("tf2onnx")
     json_format: Any = importlib.import_module("google.protobuf.json_format")

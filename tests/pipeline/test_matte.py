@@ -120,8 +120,9 @@ def test_face_opaque_and_one_subject_under_phone_conditions(pipeline, name: str,
 # busy rooms). Measured IoU (2026-11-30) over coffee: person_a 0.80 / 0.76, grace_hopper 0.95 / 0.94 (quality /
 # fast); over stripes in fast mode 0.96 (person_a) and 0.92 (grace_hopper). The quality-mode stripes hold since the
 # person mask also looks at the photo without the fill beyond its edge (matte.PersonMatter.person_mask): person_a
-# 0.818 -> 0.980, grace_hopper 0.986 -> 0.973; asserted like the solid colours. A human-matting model would pass the
-# coffee cases (benchmarks/rvm_probe.py: RVM, GPL-3.0 upstream, not in the images; figures in docs/pipeline.md).
+# 0.818 -> 0.980, grace_hopper 0.986 -> 0.973; asserted like the solid colours. With a human-matting model as the
+# person mask and in ISNet's place, 3 of the 4 coffee cases passed (benchmarks/rvm_probe.py: RVM, GPL-3.0 upstream,
+# not in the images; figures in docs/pipeline.md).
 _BUSY = pytest.mark.xfail(reason="person mask claims busy backgrounds beside the chest (issue #12, open)", strict=False)
 _BUSY_HOLDS = {(name, MattingMode.QUALITY, "stripes") for name in ("person_a.jpg", "grace_hopper.jpg")}
 SWAP_CASES = [

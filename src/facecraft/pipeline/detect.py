@@ -208,37 +208,41 @@ def _faces_in_windows(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> 
     side = min(height, width)
     length = max(height, width)
     starts = [*range(0, length - side, side // 2), length - side]
-    along_x = width > height
-    faces = []
-    for start in starts:
-        window = view[:, start : start + side] if along_x else view[start : start + side]
-        for face in _detections(solution, window):
-            box = face.box
-            low, high = (box.x, box.x + box.width) if along_x else (box.y, box.y + box.height)
-            if (start > 0 and low <= 1) or (start + side < length and high >= side - 1):
-                continue
-            faces.append(_shifted(face, start, 0) if along_x else _shifted(face, 0, start))
-    return faces
+    if width > height:
+        return [face for start in starts for face in _whole_sightings(solution, view, start, 0, side, height)]
+    return [face for start in starts for face in _whole_sightings(solution, view, 0, start, width, side)]
 
 
 def _faces_in_tiles(solution: PerThread[Any], view: npt.NDArray[np.uint8]) -> list[DetectedFace]:
     """Faces in six overlapping tiles of the view (two rows of three, each `_TILE` of its width and height), in view
-    pixels; as in the windows, a sighting touching a tile's edge inside the view is a face cut by the tile."""
+    pixels; as in the windows, a face cut by a tile's edge is left out."""
     height, width = view.shape[:2]
     tile_height, tile_width = round(height * _TILE), round(width * _TILE)
+    return [
+        face
+        for top in (0, height - tile_height)
+        for left in (0, (width - tile_width) // 2, width - tile_width)
+        for face in _whole_sightings(solution, view, left, top, tile_width, tile_height)
+    ]
+
+
+def _whole_sightings(
+    solution: PerThread[Any], view: npt.NDArray[np.uint8], left: int, top: int, width: int, height: int
+) -> list[DetectedFace]:
+    """The faces found in the part of `view` at (left, top) of this size, in view pixels. A sighting touching the
+    part's edge inside the view is a face cut by that edge, and is left out."""
+    view_height, view_width = view.shape[:2]
     faces = []
-    for top in (0, height - tile_height):
-        for left in (0, (width - tile_width) // 2, width - tile_width):
-            for face in _detections(solution, view[top : top + tile_height, left : left + tile_width]):
-                box = face.box
-                cut = (
-                    (left > 0 and box.x <= 1)
-                    or (top > 0 and box.y <= 1)
-                    or (left + tile_width < width and box.x + box.width >= tile_width - 1)
-                    or (top + tile_height < height and box.y + box.height >= tile_height - 1)
-                )
-                if not cut:
-                    faces.append(_shifted(face, left, top))
+    for face in _detections(solution, view[top : top + height, left : left + width]):
+        box = face.box
+        cut = (
+            (left > 0 and box.x <= 1)
+            or (top > 0 and box.y <= 1)
+            or (left + width < view_width and box.x + box.width >= width - 1)
+            or (top + height < view_height and box.y + box.height >= height - 1)
+        )
+        if not cut:
+            faces.append(_shifted(face, left, top))
     return faces
 
 

@@ -288,6 +288,14 @@ def _above_the_chin(face: Mask) -> Mask:
     return zone
 
 
+def _face_bounds(face: Mask) -> tuple[int, int, int, int] | None:
+    """The face's top and bottom rows and left and right columns (inclusive); None when no face was seen."""
+    rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
+    if not len(rows):
+        return None
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
 def _lower_half(face: Mask) -> Mask:
     """Where the body is when no face was seen."""
     zone = np.zeros_like(face)
@@ -297,11 +305,11 @@ def _lower_half(face: Mask) -> Mask:
 
 def _under_the_chin(face: Mask, reach: float) -> Mask:
     """Below the lower part of the face, within `reach` face widths either side of its centre."""
-    rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
-    if not len(rows):
+    bounds = _face_bounds(face)
+    if bounds is None:
         return _lower_half(face)
     zone = np.zeros_like(face)
-    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    top, bottom, left, right = bounds
     width = right - left + 1
     centre = (left + right) // 2
     half = round(reach * width)
@@ -318,11 +326,11 @@ def _neck_and_shoulders(face: Mask) -> Mask:
     person mask often claims a wall or a table: the interior kept it there, and the rectangle's top edge cut a
     straight line through it (a woman in three-quarter view at a card table, in a photo kept out of the tests).
     """
-    rows, cols = np.flatnonzero(face.any(axis=1)), np.flatnonzero(face.any(axis=0))
-    if not len(rows):
+    bounds = _face_bounds(face)
+    if bounds is None:
         return _lower_half(face)
     zone = np.zeros_like(face)
-    top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+    top, bottom, left, right = bounds
     width, height = right - left + 1, bottom - top + 1
     start = top + (bottom - top) * 3 // 4
     widening = np.clip((np.arange(start, zone.shape[0]) - bottom) / (_SHOULDERS_DROP * height), 0.0, 1.0)

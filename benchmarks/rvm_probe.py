@@ -248,6 +248,7 @@ def rvm_as_person_mask(pipeline: Any, rvm: Rvm, band: bool = False) -> Iterator[
 
 
 def measure(model: Path, picture: Path | None) -> None:
+    import cv2  # noqa: PLC0415
     from tests.pipeline.matte_invariants import (  # noqa: PLC0415
         TUNED,
         backgrounds,
@@ -271,52 +272,44 @@ def measure(model: Path, picture: Path | None) -> None:
     print(f"# yardstick: one ISNet inference at 1024x1024 = {stick:.3f} s wall")
     print("\n## alpha IoU against the composite's true alpha: Facecraft's re-run (quality, fast), the same with RVM")
     print("## as the person mask (+rvm), quality with RVM in ISNet's place too (q=rvm), RVM alone (rvm)")
-    print(
-        f"{'photo':<18}{'background':<11}"
-        + "".join(f"{key:>8}" for key in ("quality", "fast", "q+rvm", "f+rvm", "q=rvm", "rvm"))
-    )
-    totals: dict[str, list[float]] = {"quality": [], "fast": [], "q+rvm": [], "f+rvm": [], "q=rvm": [], "rvm": []}
+    totals: dict[str, list[float]] = {key: [] for key in ("quality", "fast", "q+rvm", "f+rvm", "q=rvm", "rvm")}
+    print(f"{'photo':<18}{'background':<11}" + "".join(f"{key:>8}" for key in totals))
+    options = {mode: framed_options(None, mode) for mode in MattingMode}
+    quality = options[MattingMode.QUALITY]
     seconds = []
     rows = []
     for name in TUNED:
-        first = pipeline.process_rgb(load_rgb(name), framed_options(None, MattingMode.QUALITY))
+        first = pipeline.process_rgb(load_rgb(name), quality)
         assert first.photo_mask is not None
         shown = first.photo_mask > 0.99
         truth = (first.alpha > 0.5) & shown
         height, width = first.alpha.shape
         for background, image in backgrounds(height, width).items():
-            row = {
-                mode.value: swap_run(pipeline, first, background, image, framed_options(None, mode)).iou
-                for mode in MattingMode
-            }
+            row = {mode.value: swap_run(pipeline, first, background, image, options[mode]).iou for mode in MattingMode}
             with rvm_as_person_mask(pipeline, rvm):
                 for mode in MattingMode:
-                    swap = swap_run(pipeline, first, background, image, framed_options(None, mode))
-                    row[f"{mode.value[0]}+rvm"] = swap.iou
+                    row[f"{mode.value[0]}+rvm"] = swap_run(pipeline, first, background, image, options[mode]).iou
             with rvm_as_person_mask(pipeline, rvm, band=True):
-                row["q=rvm"] = swap_run(
-                    pipeline, first, background, image, framed_options(None, MattingMode.QUALITY)
-                ).iou
+                row["q=rvm"] = swap_run(pipeline, first, background, image, quality).iou
+            mixed = composite(first, image)
             start = time.perf_counter()
-            found = (rvm.alpha(composite(first, image)) > 0.5) & shown
+            alone = rvm.alpha(mixed)
             seconds.append(time.perf_counter() - start)
+            found = (alone > 0.5) & shown
             row["rvm"] = float((found & truth).sum() / max(1, (found | truth).sum()))
             for key, value in row.items():
                 totals[key].append(value)
             if picture is not None and background == "coffee" and name in PICTURED:
-                mixed = composite(first, image)
-                options = framed_options(None, MattingMode.QUALITY)
-                shown_runs = [pipeline.process_rgb(mixed, options)]
-                with rvm_as_person_mask(pipeline, rvm):
-                    shown_runs.append(pipeline.process_rgb(mixed, options))
-                with rvm_as_person_mask(pipeline, rvm, band=True):
-                    shown_runs.append(pipeline.process_rgb(mixed, options))
-                green = np.full((*first.alpha.shape, 3), gallery.COLOUR, np.uint8)
+                runs = [pipeline.process_rgb(mixed, quality)]
+                for band in (False, True):
+                    with rvm_as_person_mask(pipeline, rvm, band=band):
+                        runs.append(pipeline.process_rgb(mixed, quality))
+                green = np.full_like(mixed, gallery.COLOUR)
                 tiles = [
                     mixed,
-                    *(gallery.over(run.rgb, run.alpha, np.full_like(run.rgb, gallery.COLOUR)) for run in shown_runs),
+                    *(gallery.over(run.rgb, run.alpha, green) for run in runs),
+                    gallery.over(mixed, alone, green),
                 ]
-                tiles.append(gallery.over(mixed, rvm.alpha(mixed), green))
                 rows.append(np.hstack([gallery.fit(tile, 256) for tile in tiles]))
             print(f"{name:<18}{background:<11}" + "".join(f"{row[key]:>8.3f}" for key in totals))
     for key, values in totals.items():
@@ -325,7 +318,6 @@ def measure(model: Path, picture: Path | None) -> None:
             f"{sum(value < 0.97 for value in values)} of {len(values)}"
         )
     if picture is not None:
-        cv2 = importlib.import_module("cv2")
         cv2.imwrite(str(picture), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
         print(f"# wrote {picture}")
     cost = statistics.median(seconds)
